@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Event is one entry of a link's timeline: a state the link moved to, and why.
+type Event struct {
+	ID           int64
+	LinkID       string
+	Fetch        int // fetch generation the event belongs to
+	At           time.Time
+	State        State
+	RequestID    string
+	Polls        int
+	Note         string // short human sentence
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// Events returns the timeline of a link, oldest first; an unknown link has none (not an error).
+func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, link_id, fetch, at, state, request_id, polls, note, error_code, error_message
+		FROM events WHERE link_id = ? ORDER BY id`, linkID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var events []Event
+	for rows.Next() {
+		var (
+			e  Event
+			at int64
+		)
+		err := rows.Scan(&e.ID, &e.LinkID, &e.Fetch, &at, &e.State, &e.RequestID, &e.Polls, &e.Note,
+			&e.ErrorCode, &e.ErrorMessage)
+		if err != nil {
+			return nil, fmt.Errorf("store: events: %w", err)
+		}
+		e.At = fromMillis(at)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	return events, nil
+}
+
+// insertEvent appends e (its ID ignored) to the timeline of e.LinkID.
+func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, error_code, error_message)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.LinkID, e.Fetch, millis(e.At), e.State, e.RequestID, e.Polls, e.Note, e.ErrorCode, e.ErrorMessage)
+	if err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
+}
+
+// Call is one HTTP call the app made to Flinks for a link.
+type Call struct {
+	ID         int64
+	LinkID     string
+	Fetch      int       // fetch generation the call belongs to
+	At         time.Time // when the call started
+	Endpoint   string    // e.g. "/Authorize"
+	Method     string
+	StatusCode int    // 0 when no response arrived
+	FlinksCode string // FlinksCode of the response, if any
+	RequestID  string
+	Attempt    int // 1 for the first try of a request, +1 for each retry
+	Duration   time.Duration
+	Err        string // transport error, if any
+
+	// Body is the response body, already masked by the caller; it is stored as given, cut to 256 KiB.
+	Body []byte
+}
+
+// RecordCall appends c to the calls log of a link, as part of fetch generation fetch.
+// c.ID, c.LinkID and c.Fetch are ignored; a zero c.At means now. The call is recorded whether or not
+// fetch is still current: it happened. It returns ErrNotFound if the link does not exist.
+func (db *DB) RecordCall(ctx context.Context, linkID string, fetch int, c Call) error {
+	if c.At.IsZero() {
+		c.At = db.now()
+	}
+	body := c.Body
+	if len(body) > bodyLimit {
+		body = body[:bodyLimit]
+	}
+	if body == nil {
+		body = []byte{} // NOT NULL
+	}
+	// INSERT ... SELECT FROM links: one statement that inserts nothing for an unknown link, instead of
+	// a foreign key error to decode.
+	res, err := db.db.ExecContext(ctx, `
+		INSERT INTO calls (link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
+			duration_ns, err, body)
+		SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM links WHERE id = ?`,
+		fetch, millis(c.At.UTC()), c.Endpoint, c.Method, c.StatusCode, c.FlinksCode, c.RequestID, c.Attempt,
+		int64(c.Duration), c.Err, body, linkID)
+	if err != nil {
+		return fmt.Errorf("store: record call: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: record call: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Calls returns the calls log of a link, oldest first; an unknown link has none (not an error).
+func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
+			duration_ns, err, body
+		FROM calls WHERE link_id = ? ORDER BY id`, linkID)
+	if err != nil {
+		return nil, fmt.Errorf("store: calls: %w", err)
+	}
+	defer rows.Close()
+	var calls []Call
+	for rows.Next() {
+		var (
+			c       Call
+			at, dur int64
+		)
+		err := rows.Scan(&c.ID, &c.LinkID, &c.Fetch, &at, &c.Endpoint, &c.Method, &c.StatusCode, &c.FlinksCode,
+			&c.RequestID, &c.Attempt, &dur, &c.Err, &c.Body)
+		if err != nil {
+			return nil, fmt.Errorf("store: calls: %w", err)
+		}
+		c.At = fromMillis(at)
+		c.Duration = time.Duration(dur)
+		if len(c.Body) == 0 {
+			c.Body = nil
+		}
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: calls: %w", err)
+	}
+	return calls, nil
+}

@@ -1,0 +1,300 @@
+// Package store persists bank links, their fetch timeline, the calls made to Flinks and the fetched
+// account data in SQLite.
+//
+// The Flinks LoginId is a permanent credential to a person's bank data. It is stored only encrypted
+// (AES-256-GCM, bound to its link ID) next to a keyed HMAC fingerprint used for lookups; the only way to
+// read it back is [DB.LoginID]. It is never part of a returned struct or an error message.
+//
+// Times are stored as unix milliseconds and returned in UTC, truncated to the millisecond.
+// Money is int64 cents; nil means "not provided".
+package store
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/pressly/goose/v3"
+)
+
+// KeySize is the length in bytes of the key given to [Open].
+const KeySize = 32
+
+// Errors returned by DB methods. Compare with errors.Is.
+var (
+	// ErrNotFound means the link (or its snapshot) does not exist, or belongs to another session.
+	ErrNotFound = errors.New("store: not found")
+	// ErrStale means the write was for a fetch generation that is no longer current, or that already
+	// ended: a newer fetch has started, or this one already reached a terminal state.
+	ErrStale = errors.New("store: stale fetch")
+	// ErrBusy means a fetch is still running for the link, so a new one cannot start.
+	ErrBusy = errors.New("store: fetch in progress")
+	// ErrKeyMismatch means the key given to Open is not the key this database was created with.
+	ErrKeyMismatch = errors.New("store: key does not match this database")
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Labels for deriving independent sub-keys from the one key the app keeps on disk: a key is never
+// used for two purposes. Changing a label makes every stored LoginId unreadable.
+const (
+	labelEncrypt  = "flinkslink/store/v1 LoginId encryption"
+	labelMAC      = "flinkslink/store/v1 LoginId fingerprint"
+	labelKeyCheck = "flinkslink/store/v1 key check"
+)
+
+// bodyLimit caps the response body kept by RecordCall. Flinks answers with whole account histories; the
+// calls log is for debugging, and the data itself is in the snapshot.
+const bodyLimit = 256 << 10
+
+// DB is the SQLite database of the app. It is safe for concurrent use.
+type DB struct {
+	db     *sql.DB
+	now    func() time.Time
+	aead   cipher.AEAD // encrypts LoginIds at rest
+	macKey []byte      // keys the LoginId fingerprint
+}
+
+// Option configures a DB in [Open].
+type Option func(*DB)
+
+// WithNow makes the DB read the time from now instead of time.Now, so tests can pin it.
+func WithNow(now func() time.Time) Option {
+	return func(db *DB) { db.now = now }
+}
+
+// Open opens (creating it if needed) the SQLite database at path and migrates it to the current schema.
+// The parent directory is created with mode 0700 and a new database file with mode 0600.
+//
+// key must be [KeySize] bytes; it is kept outside the database, and encrypts and fingerprints the
+// Flinks LoginIds. Open returns [ErrKeyMismatch] when the database was created with another key.
+func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("store: open: key is %d bytes, want %d", len(key), KeySize)
+	}
+	// ":memory:" would give every pooled connection its own empty database.
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("store: open: need a file path, got %q", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	// SQLite would create the file 0644; creating it first makes it (and the -wal and -shm files,
+	// which SQLite creates with the database file's mode) private to the app's user.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+
+	aead, err := newAEAD(derive(key, labelEncrypt))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	sqlDB, err := sql.Open("sqlite3", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db := &DB{
+		db:     sqlDB,
+		now:    time.Now,
+		aead:   aead,
+		macKey: derive(key, labelMAC),
+	}
+	for _, opt := range opts {
+		opt(db)
+	}
+	if err := db.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if err := db.checkKey(ctx, derive(key, labelKeyCheck)); err != nil {
+		sqlDB.Close()
+		if errors.Is(err, ErrKeyMismatch) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return db, nil
+}
+
+// dsn returns the mattn/go-sqlite3 data source name for the database file at path (absolute).
+//
+// The settings are DSN parameters rather than PRAGMA statements run after sql.Open because database/sql
+// keeps a pool of connections and opens new ones whenever it likes: the driver applies DSN parameters to
+// every connection it opens, while a PRAGMA only affects the one connection that happened to run it
+// (foreign_keys and busy_timeout are per connection).
+func dsn(path string) string {
+	params := url.Values{}
+	// WAL lets readers (the htmx polls) run while the fetch goroutine writes.
+	params.Set("_journal_mode", "WAL")
+	// SQLite ignores FOREIGN KEY clauses (and ON DELETE CASCADE) unless this is on.
+	params.Set("_foreign_keys", "on")
+	// Wait up to 5 s for another connection's write lock instead of failing with SQLITE_BUSY.
+	params.Set("_busy_timeout", "5000")
+	// BEGIN IMMEDIATE takes the write lock when the transaction starts. With the default BEGIN
+	// (deferred), two transactions that both read and then write can each hold a read lock and wait for
+	// the other to release it: SQLite then fails one with SQLITE_BUSY at once, ignoring the busy timeout.
+	params.Set("_txlock", "immediate")
+	// NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can
+	// lose the last transactions, which a re-fetch recovers.
+	params.Set("_synchronous", "NORMAL")
+	// Deleted rows (a deleted link, a replaced snapshot) are overwritten with zeros rather than left in
+	// free pages: the data is a person's bank history.
+	params.Set("_secure_delete", "on")
+	// A file: URI so that a path containing '?' or '#' is escaped rather than taken for parameters.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: params.Encode()}
+	return u.String()
+}
+
+// migrate applies the embedded migrations that have not been applied yet.
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	// Not goose's global registry of Go migrations: it is package-level state we don't use.
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// p.Close would close db.db, which the DB owns: the provider is simply dropped.
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// checkKey records check in a new database and compares it with the recorded value in an existing one.
+// check is derived from the key but is not a key itself. Without it, a wrong key would open the
+// database happily, fail to decrypt every LoginId and let duplicate links in (its fingerprints differ).
+func (db *DB) checkKey(ctx context.Context, check []byte) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING`, check); err != nil {
+		return err
+	}
+	var stored []byte
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&stored); err != nil {
+		return err
+	}
+	if !hmac.Equal(stored, check) {
+		return ErrKeyMismatch
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database can be reached.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// derive returns the sub-key of key for one purpose, named by label.
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// newAEAD returns AES-256-GCM with a random nonce per message, prepended to the ciphertext.
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCMWithRandomNonce(block)
+}
+
+// loginKey returns the fingerprint of a LoginId: deterministic, so it can be indexed and compared,
+// and keyed, so it cannot be checked against guessed LoginIds without the key.
+func (db *DB) loginKey(loginID string) []byte {
+	m := hmac.New(sha256.New, db.macKey)
+	m.Write([]byte(loginID))
+	return m.Sum(nil)
+}
+
+// encryptLoginID encrypts a LoginId for the link linkID. The link ID is authenticated data: a
+// ciphertext copied into another row does not decrypt.
+func (db *DB) encryptLoginID(linkID, loginID string) []byte {
+	return db.aead.Seal(nil, nil, []byte(loginID), []byte(linkID))
+}
+
+// errDecrypt is deliberately vague: it must not echo anything about the secret.
+var errDecrypt = errors.New("cannot decrypt the LoginId (wrong key or corrupted row)")
+
+func (db *DB) decryptLoginID(linkID string, enc []byte) (string, error) {
+	plain, err := db.aead.Open(nil, nil, enc, []byte(linkID))
+	if err != nil {
+		return "", errDecrypt
+	}
+	return string(plain), nil
+}
+
+// newID returns a new random link ID: 26 lowercase base32 characters, 130 random bits.
+// IDs appear in URLs, so they must be unguessable.
+func newID() string {
+	return strings.ToLower(rand.Text())
+}
+
+// timestamp returns the current time as stored: UTC, millisecond precision.
+func (db *DB) timestamp() time.Time {
+	return db.now().UTC().Truncate(time.Millisecond)
+}
+
+// millis converts t to the stored form.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// nullMillis converts t to the stored form, NULL for the zero time.
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// fromMillis converts a stored time back.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// fromNullMillis converts a stored nullable time back, the zero time for NULL.
+func fromNullMillis(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromMillis(n.Int64)
+}
