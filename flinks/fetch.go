@@ -1,0 +1,387 @@
+package flinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// FetchOptions tunes FetchCached. The zero value gives Flinks' recommended cadence.
+type FetchOptions struct {
+	// PollInterval is the wait between Async polls; default 10 s, as Flinks asks.
+	PollInterval time.Duration
+	// Timeout caps the pending phase, measured from the first 202; default 30 min,
+	// Flinks' own cap. When it runs out FetchCached returns an error wrapping
+	// ErrTimedOut. The last poll happens at the deadline.
+	Timeout time.Duration
+	// DaysOfTransactions is Days90 (default) or Days365.
+	DaysOfTransactions string
+	// ResumeRequestID, when set (after a process restart), makes FetchCached start
+	// by polling GetAccountsDetailAsync with it; if Flinks no longer knows it
+	// (SESSION_NONEXISTENT/SESSION_EXPIRED) it falls back to Authorize. That
+	// fallback does not use up the one re-authorization.
+	ResumeRequestID string
+	// MaxRetries is how many consecutive transient failures (network errors, 5xx,
+	// RETRY_LATER, TOO_MANY_REQUESTS, CARD_IN_USE, CONCURRENT_SESSION, ...) one step
+	// tolerates, so a step makes at most MaxRetries+1 attempts. Any answer that is
+	// not a failure, including a 202, ends the streak. 0 means the default, 5; a
+	// negative value disables retries.
+	MaxRetries int
+	// BackoffBase and BackoffMax shape the wait before a retry: a uniformly random
+	// duration in [0, min(BackoffMax, BackoffBase·2^(n-1))] before the n-th retry
+	// ("full jitter"). Defaults 1 s and 30 s.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// OnCall, if set, is called synchronously after every HTTP call, including
+	// GenerateAuthorizeToken and retries.
+	OnCall func(Call)
+	// OnState, if set, is called synchronously on every state change, ending with
+	// exactly one of StageReady, StageFailed or StageTimedOut.
+	OnState func(StateChange)
+	// Now replaces time.Now for timestamps and for the Timeout arithmetic (tests
+	// can make 30 minutes pass instantly); waits still use real timers.
+	Now func() time.Time
+}
+
+func (o FetchOptions) withDefaults() FetchOptions {
+	if o.PollInterval <= 0 {
+		o.PollInterval = 10 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	if o.DaysOfTransactions == "" {
+		o.DaysOfTransactions = Days90
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = 5
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 30 * time.Second
+	}
+	o.BackoffMax = max(o.BackoffMax, o.BackoffBase)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Call records one HTTP exchange made by FetchCached, for a timeline.
+type Call struct {
+	Endpoint   string // "GenerateAuthorizeToken", "Authorize", "GetAccountsDetail" or "GetAccountsDetailAsync"
+	Method     string
+	StatusCode int // 0 for a network error
+	FlinksCode string
+	RequestID  string
+	// Attempt is the 1-based attempt number within the step; for
+	// GetAccountsDetailAsync it is the n-th poll of this fetch. A
+	// GenerateAuthorizeToken call shares the number of the Authorize attempt it
+	// belongs to.
+	Attempt  int
+	Started  time.Time
+	Duration time.Duration
+	// Err is the network or decoding error text, scrubbed of keys, tokens and the
+	// LoginId; "" when a response was read and, for a 2xx, decoded.
+	Err string
+	// Body is the raw response body, capped at 256 KiB, with the API key, secret
+	// key and authorize tokens redacted; nil on a network error. It still contains
+	// the LoginId (Login.Id) and personal data (holder, account numbers): mask it
+	// before showing or storing it.
+	Body []byte
+}
+
+// Stage is the phase of a FetchCached run.
+type Stage string
+
+// The stages reported through FetchOptions.OnState.
+const (
+	StageAuthorizing Stage = "authorizing" // before each Authorize attempt
+	StageFetching    Stage = "fetching"    // before each GetAccountsDetail attempt, and before a resumed poll
+	StagePending     Stage = "pending"     // after each 202; NextPoll says when the next poll happens
+	StageRetrying    Stage = "retrying"    // before a backoff wait; Err is the transient failure
+	StageReady       Stage = "ready"       // terminal: data returned
+	StageFailed      Stage = "failed"      // terminal: Err is the returned error (also on cancellation)
+	StageTimedOut    Stage = "timed_out"   // terminal: Timeout ran out while pending
+)
+
+// StateChange is reported on every change of stage of FetchCached.
+type StateChange struct {
+	Stage     Stage
+	RequestID string    // the current RequestId, when known
+	Polls     int       // number of 202 answers seen so far
+	NextPoll  time.Time // for pending and retrying: when the next call happens
+	Err       error     // for retrying, failed and timed_out: the cause
+}
+
+// FetchCached runs the cached flow for a LoginId obtained from Flinks Connect and
+// returns its accounts with 90 (or 365) days of transactions:
+//
+//  1. Authorize {LoginId, MostRecentCached: true}, with a fresh authorize token
+//     when a SecretKey is configured;
+//  2. GetAccountsDetail with NewDetailRequest(RequestId);
+//  3. on 202 (OPERATION_PENDING or OPERATION_DISPATCHED), GET
+//     GetAccountsDetailAsync/{RequestId} every PollInterval until a 200, a
+//     terminal error or Timeout (an error wrapping ErrTimedOut and the last 202).
+//
+// SESSION_NONEXISTENT/SESSION_EXPIRED cause one new Authorize (new RequestId) and
+// a new GetAccountsDetail; a second one fails. Transient failures are retried with
+// backoff (see FetchOptions.MaxRetries); every other error is returned at once.
+// A cancelled ctx stops it promptly with an error wrapping ctx.Err().
+//
+// It is meant to run in a background goroutine; progress is reported through
+// opts.OnCall and opts.OnState, synchronously. The loginID appears in no error,
+// Call (except Call.Body) or StateChange.
+func (c *Client) FetchCached(ctx context.Context, loginID string, opts FetchOptions) (*AccountsDetail, error) {
+	f := &fetcher{c: c, loginID: loginID, o: opts.withDefaults()}
+	f.obs = &observer{
+		now:     f.o.Now,
+		private: []string{loginID},
+		onCall: func(call Call) {
+			call.Attempt = f.attempt
+			if f.o.OnCall != nil {
+				f.o.OnCall(call)
+			}
+		},
+	}
+	d, err := f.run(ctx)
+	switch {
+	case err == nil:
+		f.state(StateChange{Stage: StageReady})
+	case errors.Is(err, ErrTimedOut):
+		f.state(StateChange{Stage: StageTimedOut, Err: err})
+	default:
+		f.state(StateChange{Stage: StageFailed, Err: err})
+	}
+	return d, err
+}
+
+// fetcher is the state of one FetchCached run.
+type fetcher struct {
+	c       *Client
+	loginID string
+	o       FetchOptions
+	obs     *observer
+
+	attempt      int // stamped on the next Call
+	requestID    string
+	polls        int // 202 answers seen
+	asyncCalls   int // GetAccountsDetailAsync calls made
+	pendingSince time.Time
+	authorized   bool // an Authorize succeeded in this run
+	reauthorized bool // the one re-authorization has been used
+}
+
+type step int
+
+const (
+	stepAuthorize step = iota
+	stepFetch
+	stepResume
+	stepPoll
+)
+
+func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
+	if strings.TrimSpace(f.loginID) == "" {
+		return nil, fmt.Errorf("flinks: FetchCached: %w", errEmptyID)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("flinks: FetchCached: %w", err)
+	}
+	next := stepAuthorize
+	if f.o.ResumeRequestID != "" {
+		f.requestID = f.o.ResumeRequestID
+		next = stepResume
+	}
+	for {
+		var (
+			d   *AccountsDetail
+			err error
+		)
+		switch next {
+		case stepAuthorize:
+			if err := f.authorize(ctx); err != nil {
+				return nil, err
+			}
+			next = stepFetch
+			continue
+		case stepFetch:
+			d, err = f.fetch(ctx)
+		case stepResume:
+			f.state(StateChange{Stage: StageFetching})
+			d, err = f.poll(ctx)
+		case stepPoll:
+			d, err = f.poll(ctx)
+		}
+		if err == nil {
+			return d, nil
+		}
+		var fe *Error
+		if !errors.As(err, &fe) {
+			return nil, err
+		}
+		switch fe.Kind() {
+		case KindPending:
+			if err := f.pending(ctx, fe); err != nil {
+				return nil, err
+			}
+			next = stepPoll
+		case KindReauthorize:
+			if f.reauthorized {
+				return nil, err
+			}
+			// A resumed RequestId that expired is not a re-authorization: this
+			// run has not authorized yet.
+			if f.authorized {
+				f.reauthorized = true
+			}
+			next = stepAuthorize
+		default:
+			return nil, err
+		}
+	}
+}
+
+func (f *fetcher) authorize(ctx context.Context) error {
+	f.requestID = ""
+	err := f.retry(ctx, func(attempt int) error {
+		f.state(StateChange{Stage: StageAuthorizing})
+		f.attempt = attempt
+		// No token in the request: each attempt mints a fresh one, since a token
+		// is single use and a failed attempt may have consumed it.
+		resp, err := f.c.authorize(ctx, f.obs, AuthorizeRequest{LoginID: f.loginID, MostRecentCached: true})
+		if err != nil {
+			return err
+		}
+		if resp.NeedsMFA() {
+			// Cached mode never contacts the bank, so a challenge here cannot be
+			// answered by this flow: the person has to go through Connect again.
+			return &Error{
+				Endpoint:   epAuthorize,
+				StatusCode: resp.HTTPStatusCode,
+				Message:    "security challenge on a cached Authorize",
+				RequestID:  resp.RequestID,
+			}
+		}
+		f.requestID = resp.RequestID
+		return nil
+	})
+	if err == nil {
+		f.authorized = true
+	}
+	return err
+}
+
+func (f *fetcher) fetch(ctx context.Context) (*AccountsDetail, error) {
+	req := NewDetailRequest(f.requestID)
+	req.DaysOfTransactions = f.o.DaysOfTransactions
+	var d *AccountsDetail
+	err := f.retry(ctx, func(attempt int) error {
+		f.state(StateChange{Stage: StageFetching})
+		f.attempt = attempt
+		var err error
+		d, err = f.c.getAccountsDetail(ctx, f.obs, req)
+		return err
+	})
+	return d, err
+}
+
+func (f *fetcher) poll(ctx context.Context) (*AccountsDetail, error) {
+	var d *AccountsDetail
+	err := f.retry(ctx, func(int) error {
+		f.asyncCalls++
+		f.attempt = f.asyncCalls
+		var err error
+		d, err = f.c.getAccountsDetailAsync(ctx, f.obs, f.requestID)
+		return err
+	})
+	return d, err
+}
+
+// pending handles a 202: counts it, enforces Timeout and waits for the next poll.
+func (f *fetcher) pending(ctx context.Context, last *Error) error {
+	f.polls++
+	now := f.o.Now()
+	if f.pendingSince.IsZero() {
+		f.pendingSince = now
+	}
+	deadline := f.pendingSince.Add(f.o.Timeout)
+	if !now.Before(deadline) {
+		return fmt.Errorf("%w after %d polls over %s: %w",
+			ErrTimedOut, f.polls, now.Sub(f.pendingSince).Round(time.Millisecond), last)
+	}
+	// The final poll happens at the deadline rather than a full interval later.
+	wait := min(f.o.PollInterval, deadline.Sub(now))
+	f.state(StateChange{Stage: StagePending, NextPoll: now.Add(wait)})
+	return sleep(ctx, wait)
+}
+
+// retry runs call until it succeeds, fails with anything but a transient error, the
+// context ends, or MaxRetries consecutive transient failures have been retried.
+func (f *fetcher) retry(ctx context.Context, call func(attempt int) error) error {
+	failures := 0
+	for attempt := 1; ; attempt++ {
+		err := call(attempt)
+		if err == nil || ctx.Err() != nil || KindOf(err) != KindRetryLater {
+			return err
+		}
+		failures++
+		if failures > f.o.MaxRetries {
+			return err
+		}
+		delay := f.backoff(failures)
+		f.state(StateChange{Stage: StageRetrying, NextPoll: f.o.Now().Add(delay), Err: err})
+		if err := sleep(ctx, delay); err != nil {
+			return err
+		}
+	}
+}
+
+// backoff returns the full-jitter wait before the n-th retry.
+func (f *fetcher) backoff(n int) time.Duration {
+	d := f.o.BackoffBase
+	for i := 1; i < n && d < f.o.BackoffMax; i++ {
+		if d > f.o.BackoffMax/2 {
+			d = f.o.BackoffMax
+			break
+		}
+		d *= 2
+	}
+	d = min(d, f.o.BackoffMax)
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+func (f *fetcher) state(sc StateChange) {
+	sc.RequestID = f.requestID
+	sc.Polls = f.polls
+	if f.o.OnState != nil {
+		f.o.OnState(sc)
+	}
+}
+
+// sleep waits for d or until ctx ends; a timer and select, so cancellation is
+// immediate.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("flinks: FetchCached: %w", err)
+		}
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("flinks: FetchCached: %w", ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}

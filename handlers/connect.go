@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+var (
+	// guidPattern matches Flinks' LoginIds and account ids (GUIDs).
+	guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// institutionPattern matches Flinks institution codes such as FlinksCapital or "RBC".
+	institutionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.&'-]{0,63}$`)
+)
+
+// maxAccountIDs bounds Connect's account selector list.
+const maxAccountIDs = 50
+
+// callbackParams is the validated query of Connect's redirect (docs §7.3).
+type callbackParams struct {
+	LoginID     string
+	Institution string
+	Tag         string
+	AccountIDs  []string
+}
+
+// parseCallback validates Connect's redirect. Each problem gets a message the
+// person (or a tester) can act on; nothing reaches Flinks until all pass.
+func parseCallback(q map[string][]string, sessionTag string) (callbackParams, error) {
+	one := func(name string) (string, error) {
+		vs := q[name]
+		switch {
+		case len(vs) == 0 || strings.TrimSpace(vs[0]) == "":
+			return "", nil
+		case len(vs) > 1:
+			return "", badRequest("Invalid link from Flinks", "The address has more than one "+name+" parameter.")
+		}
+		return strings.TrimSpace(vs[0]), nil
+	}
+	var p callbackParams
+	var err error
+	if p.LoginID, err = one("loginId"); err != nil {
+		return p, err
+	}
+	switch {
+	case p.LoginID == "":
+		return p, badRequest("Invalid link from Flinks", "The address is missing the loginId that Flinks Connect adds when a connection succeeds.",
+			"Start again from the home page and finish signing in to your bank in the Flinks window.")
+	case !guidPattern.MatchString(p.LoginID):
+		return p, badRequest("Invalid link from Flinks", "The loginId in the address is not a valid Flinks identifier.")
+	}
+	if p.Institution, err = one("institution"); err != nil {
+		return p, err
+	}
+	switch {
+	case p.Institution == "":
+		return p, badRequest("Invalid link from Flinks", "The address is missing the institution parameter.")
+	case !institutionPattern.MatchString(p.Institution):
+		return p, badRequest("Invalid link from Flinks", "The institution parameter is not a valid Flinks institution code.")
+	}
+	if p.Tag, err = one("tag"); err != nil {
+		return p, err
+	}
+	if p.Tag == "" || sessionTag == "" || subtle.ConstantTimeCompare([]byte(p.Tag), []byte(sessionTag)) != 1 {
+		return p, &userError{status: http.StatusBadRequest, heading: "This connection was not started here",
+			msg: "The address does not carry the code we gave the Flinks window opened in this browser, so we did not accept it.",
+			hints: []string{
+				"Start from the home page in the same browser, and keep cookies enabled for this site.",
+				"If you opened the link in another browser or a private window, go back to the original one.",
+			}}
+	}
+	if raw, err := one("accountId"); err != nil {
+		return p, err
+	} else if raw != "" {
+		for _, id := range strings.Split(raw, ",") {
+			id = strings.TrimSpace(id)
+			if !guidPattern.MatchString(id) {
+				return p, badRequest("Invalid link from Flinks", "An accountId in the address is not a valid Flinks identifier.")
+			}
+			p.AccountIDs = append(p.AccountIDs, id)
+		}
+		if len(p.AccountIDs) > maxAccountIDs {
+			return p, badRequest("Invalid link from Flinks", "The address lists too many accounts.")
+		}
+	}
+	return p, nil
+}
+
+// handleConnectCallback is the redirectUrl given to Flinks Connect. It records
+// the link for this browser, starts the background fetch and answers at once:
+// a 303 to the link page, or, when Connect redirected inside its iframe, a tiny
+// page that moves the top window there. A reload (or the postMessage and the URL
+// redirect arriving together) finds the same link and starts nothing new.
+func (h *Handler) handleConnectCallback(c echo.Context) error {
+	sess := h.session(c)
+	p, err := parseCallback(c.QueryParams(), sess.get(keyTag))
+	if err != nil {
+		return err
+	}
+	sid, sidNew, err := sess.ensure(keySessionID)
+	if err != nil {
+		return err
+	}
+	if sidNew {
+		if err := sess.save(c); err != nil {
+			return err
+		}
+	}
+	link, created, err := h.store.CreateLink(c.Request().Context(), store.NewLink{
+		SessionID: sid, LoginID: p.LoginID, Institution: p.Institution, Tag: p.Tag, AccountIDs: p.AccountIDs,
+	})
+	if err != nil {
+		return err
+	}
+	if created || !link.State.Terminal() {
+		h.fetcher.Start(link.ID, link.Fetch)
+	}
+	target := linkPath(link.ID)
+	if c.Request().Header.Get("Sec-Fetch-Dest") == "iframe" {
+		return h.render(c, http.StatusOK, views.BreakoutPage(views.BreakoutView{
+			Page:   views.Page{Title: "Connected"},
+			Target: target,
+		}))
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+func linkPath(id string) string { return "/links/" + id }

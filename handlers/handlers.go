@@ -1,0 +1,80 @@
+// Package handlers is the app's HTTP layer: routes, sessions, the Flinks Connect
+// redirect handler and the pages that show a link's progress and summary. It
+// turns store records into views' view models and hands background work to a
+// Fetcher; it never talks to Flinks' data endpoints itself, so the browser's
+// polls only ever read our own state.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+// Store is what the handlers need from persistence.
+type Store interface {
+	Ping(ctx context.Context) error
+	CreateLink(ctx context.Context, l store.NewLink) (store.Link, bool, error)
+	LinkForSession(ctx context.Context, sessionID, linkID string) (store.Link, error)
+	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)
+	Snapshot(ctx context.Context, linkID string) (store.Snapshot, error)
+	StartNewFetch(ctx context.Context, linkID string) (store.Link, error)
+}
+
+// Fetcher runs a link's Flinks fetch in the background, on the server's
+// lifetime rather than the request's. Start returns at once and is idempotent:
+// a fetch already running for the link is not started twice.
+type Fetcher interface {
+	Start(linkID string, fetch int)
+}
+
+// TokenSource mints Flinks authorize tokens for the Connect iframe. It is nil
+// when no secret key is configured (older Flinks integrations need none).
+type TokenSource interface {
+	GenerateAuthorizeToken(ctx context.Context) (string, error)
+}
+
+// Config is the handlers' share of the app's configuration.
+type Config struct {
+	// ConnectURL is the Flinks Connect iframe base, e.g.
+	// https://toolbox-iframe.private.fin.ag/v2/ or /sandbox/v2/ (relative: same origin).
+	ConnectURL *url.URL
+	// PublicURL, when set, is the external base URL used to build Connect's
+	// redirectUrl; otherwise it comes from the request.
+	PublicURL *url.URL
+	// Demo adds demo=true to the Connect URL, which shows the Flinks Capital test bank.
+	Demo bool
+	// Sandbox is true when the embedded sandbox plays Flinks; the landing page then
+	// lists its test users.
+	Sandbox   bool
+	Scenarios []views.ScenarioView
+	// PollEvery is how often the browser polls a pending link (our state, not Flinks).
+	PollEvery time.Duration
+	// SecureCookies marks cookies Secure; main sets it when PublicURL is https.
+	SecureCookies bool
+}
+
+// Handler serves every route of the app.
+type Handler struct {
+	log      *slog.Logger
+	cfg      Config
+	store    Store
+	fetcher  Fetcher
+	tokens   TokenSource
+	sessions sessions.Store
+	now      func() time.Time
+}
+
+// New returns a Handler. tokens may be nil.
+func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, ss sessions.Store) *Handler {
+	if cfg.PollEvery <= 0 {
+		cfg.PollEvery = time.Second
+	}
+	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: time.Now}
+}

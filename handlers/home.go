@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/views"
+)
+
+// callbackPath is our redirect handler, the redirectUrl given to Flinks Connect.
+const callbackPath = "/connect/callback"
+
+// handleHome renders the landing page with the Flinks Connect iframe.
+func (h *Handler) handleHome(c echo.Context) error {
+	sess := h.session(c)
+	_, sidNew, err := sess.ensure(keySessionID)
+	if err != nil {
+		return err
+	}
+	tag, tagNew, err := sess.ensure(keyTag)
+	if err != nil {
+		return err
+	}
+	if sidNew || tagNew {
+		if err := sess.save(c); err != nil {
+			return err
+		}
+	}
+
+	v := views.HomeView{
+		Page:         views.Page{Title: "Link an account", CSRFToken: csrfToken(c), Nav: "home"},
+		CallbackPath: callbackPath,
+		Sandbox:      h.cfg.Sandbox,
+		Scenarios:    h.cfg.Scenarios,
+	}
+	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, language(c.Request()))
+	if err != nil {
+		// The page still renders: the person learns why Connect is missing
+		// instead of staring at an empty frame.
+		h.log.Error("build connect url", "err", err)
+		v.ConnectError = "We could not get a one-time authorization from Flinks. This is usually temporary."
+	} else {
+		v.ConnectURL = connect.String()
+		v.ConnectOrigin = origin(connect)
+	}
+	return h.render(c, http.StatusOK, views.HomePage(v))
+}
+
+// connectURL builds the Flinks Connect iframe URL for this browser (docs §7.2).
+func (h *Handler) connectURL(ctx context.Context, r *http.Request, tag, lang string) (*url.URL, error) {
+	u := *h.cfg.ConnectURL
+	q := u.Query()
+	q.Set("redirectUrl", h.publicBase(r)+callbackPath)
+	// Connect navigates its own frame to redirectUrl; the redirect handler then
+	// moves the top window (see handleConnectCallback), and the page's script also
+	// follows Connect's REDIRECT event, whichever comes first.
+	q.Set("innerRedirect", "true")
+	q.Set("tag", tag)
+	q.Set("language", lang)
+	q.Set("consentEnable", "true")
+	q.Set("customerName", "Flinks Link")
+	q.Set("institutionFilterEnable", "true")
+	if h.cfg.Demo {
+		q.Set("demo", "true")
+	}
+	if h.tokens != nil {
+		token, err := h.tokens.GenerateAuthorizeToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("authorizeToken", token)
+	}
+	u.RawQuery = q.Encode()
+	if !u.IsAbs() {
+		// A relative Connect URL (the embedded sandbox) is served by this app.
+		base, err := url.Parse(h.publicBase(r))
+		if err != nil {
+			return nil, err
+		}
+		return base.ResolveReference(&u), nil
+	}
+	return &u, nil
+}
+
+// publicBase is scheme://host[:port] of this app as the browser sees it.
+func (h *Handler) publicBase(r *http.Request) string {
+	if h.cfg.PublicURL != nil {
+		return strings.TrimRight(h.cfg.PublicURL.String(), "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// origin returns scheme://host of an absolute URL, "" otherwise.
+func origin(u *url.URL) string {
+	if u == nil || !u.IsAbs() {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// language picks en or fr from Accept-Language (Flinks Connect speaks both).
+func language(r *http.Request) string {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == "fr" || strings.HasPrefix(tag, "fr-"):
+			return "fr"
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			return "en"
+		}
+	}
+	return "en"
+}
+
+// csrfToken is the token our forms and htmx requests echo back.
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get("csrf").(string)
+	return t
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+// ownedLink loads the link named in the path if it belongs to this browser's
+// session; anyone else gets store.ErrNotFound (a 404), whether or not it exists.
+func (h *Handler) ownedLink(c echo.Context) (store.Link, error) {
+	sid := h.session(c).get(keySessionID)
+	id := c.Param("id")
+	if sid == "" || !linkIDPattern.MatchString(id) {
+		return store.Link{}, store.ErrNotFound
+	}
+	return h.store.LinkForSession(c.Request().Context(), sid, id)
+}
+
+// handleLink renders a link's full page.
+func (h *Handler) handleLink(c echo.Context) error {
+	v, err := h.linkView(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.LinkPage(v))
+}
+
+// handleLinkStatus is the htmx polling target. It reads only our database; the
+// background fetch is the only thing that talks to Flinks. A request that is
+// not from htmx (a reload of this URL) gets the full page.
+func (h *Handler) handleLinkStatus(c echo.Context) error {
+	v, err := h.linkView(c)
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return h.render(c, http.StatusOK, views.LinkPage(v))
+	}
+	return h.render(c, http.StatusOK, views.LinkStatus(v))
+}
+
+// handleLinkRetry starts a new fetch for a link whose last one ended ("Try again").
+func (h *Handler) handleLinkRetry(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	link, err = h.store.StartNewFetch(c.Request().Context(), link.ID)
+	if err != nil && !errors.Is(err, store.ErrBusy) {
+		return err
+	}
+	if err == nil {
+		h.fetcher.Start(link.ID, link.Fetch)
+	}
+	// Busy means a fetch is already running: its page shows the progress.
+	return redirect(c, linkPath(c.Param("id")))
+}
+
+// linkView builds the view model of the link named in the path.
+func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return views.LinkView{}, err
+	}
+	v := views.LinkView{
+		Page:        views.Page{Title: link.Institution, CSRFToken: csrfToken(c), Nav: "links"},
+		ID:          link.ID,
+		Institution: link.Institution,
+		StatusURL:   linkPath(link.ID) + "/status",
+		RetryURL:    linkPath(link.ID) + "/retry",
+		Status:      statusView(link, h.now(), h.cfg.PollEvery),
+	}
+	// A snapshot exists once a fetch succeeded; a later fetch in progress keeps
+	// showing it (a refresh should not blank the page).
+	snap, err := h.store.Snapshot(c.Request().Context(), link.ID)
+	switch {
+	case err == nil:
+		s := summaryView(snap)
+		v.Summary = &s
+	case !errors.Is(err, store.ErrNotFound):
+		return views.LinkView{}, err
+	}
+	return v, nil
+}
+
+// handleLinksIndex lists this browser's links, newest first.
+func (h *Handler) handleLinksIndex(c echo.Context) error {
+	v := views.LinksView{Page: views.Page{Title: "Your links", CSRFToken: csrfToken(c), Nav: "links"}}
+	if sid := h.session(c).get(keySessionID); sid != "" {
+		links, err := h.store.LinksForSession(c.Request().Context(), sid)
+		if err != nil {
+			return err
+		}
+		now := h.now()
+		for _, l := range links {
+			v.Links = append(v.Links, linkRow(l, now))
+		}
+	}
+	return h.render(c, http.StatusOK, views.LinksPage(v))
+}
+
+// handleHealthz answers 200 when the database answers.
+func (h *Handler) handleHealthz(c echo.Context) error {
+	if err := h.store.Ping(c.Request().Context()); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "database unavailable").WithInternal(err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.String(http.StatusOK, "ok")
+}

@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// SandboxPrefix is where main mounts the embedded Flinks sandbox. The app's own
+// middleware (CSRF, CSP, body limits) leaves those paths alone: the sandbox
+// plays a third-party service with rules of its own.
+const SandboxPrefix = "/sandbox"
+
+// Routes registers every route of the app and its middleware on e. assets is
+// the embedded static tree (see package static).
+func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
+	e.HTTPErrorHandler = h.HandleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(h.requestLogger())
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: isSandboxPath, Limit: "64K"}))
+	e.Use(h.securityHeaders)
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        isSandboxPath,
+		TokenLookup:    "header:X-CSRF-Token,form:csrf",
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.cfg.SecureCookies,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
+		// A browser that says the request is cross-site is refused outright;
+		// same-site requests fall back to the token check.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
+				return false, errCSRF
+			}
+			return false, nil
+		},
+	}))
+
+	// The landing page with the Connect iframe.
+	e.GET("/", h.handleHome)
+	// Flinks Connect's redirect after a successful connection (carries the LoginId).
+	e.GET("/connect/callback", h.handleConnectCallback)
+	// This browser's links.
+	e.GET("/links", h.handleLinksIndex)
+	// One link: full page, the htmx polling fragment, and "Try again".
+	e.GET("/links/:id", h.handleLink)
+	e.GET("/links/:id/status", h.handleLinkStatus)
+	e.POST("/links/:id/retry", h.handleLinkRetry)
+	// Liveness for load balancers and tests: 200 when the database answers.
+	e.GET("/healthz", h.handleHealthz)
+
+	static := e.Group("/static", cacheForever)
+	static.StaticFS("/", assets)
+}
+
+// isSandboxPath skips the app's middleware for the embedded sandbox.
+func isSandboxPath(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == SandboxPrefix || strings.HasPrefix(p, SandboxPrefix+"/")
+}
+
+// cacheForever lets browsers keep static assets: their URLs change with every
+// build (views.Asset adds a version), so a stale copy is never used.
+func cacheForever(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		return next(c)
+	}
+}
+
+// securityHeaders sets the browser protections on every app response. The
+// Content-Security-Policy allows scripts, styles and frames from this origin
+// only, plus the configured Flinks Connect origin as a frame source.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	frameSrc := "'self'"
+	if o := origin(h.cfg.ConnectURL); o != "" {
+		frameSrc += " " + o
+	}
+	csp := strings.Join([]string{
+		"default-src 'self'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"connect-src 'self'",
+		"frame-src " + frameSrc,
+		"frame-ancestors 'self'",
+		"form-action 'self'",
+		"base-uri 'none'",
+		"object-src 'none'",
+	}, "; ")
+	return func(c echo.Context) error {
+		if isSandboxPath(c) {
+			return next(c)
+		}
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		// The redirect handler's URL carries the LoginId: never send it onwards.
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Frame-Options", "SAMEORIGIN")
+		if h.cfg.SecureCookies {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+// requestLogger logs each request's method, path (never the query string: the
+// redirect handler's carries the LoginId), status and latency.
+func (h *Handler) requestLogger() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		// The sandbox's API paths carry LoginIds (DeleteCard/{loginId}).
+		Skipper:     isSandboxPath,
+		LogMethod:   true,
+		LogURIPath:  true,
+		LogStatus:   true,
+		LogLatency:  true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			h.log.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status, "latency", v.Latency)
+			return nil
+		},
+	})
+}

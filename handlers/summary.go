@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"slices"
+	"strings"
+
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+// recentTransactions is how many transactions each account card shows.
+const recentTransactions = 10
+
+// summaryView turns a stored snapshot into the account summary.
+func summaryView(s store.Snapshot) views.SummaryView {
+	v := views.SummaryView{
+		Institution: firstNonEmpty(s.InstitutionName, s.Institution),
+		LastRefresh: formatTimestamp(s.LastRefresh),
+		HolderName:  s.HolderName,
+		FetchedAt:   formatTimestamp(s.FetchedAt),
+	}
+	type total struct {
+		assets, owed int64
+		n            int
+	}
+	totals := map[string]*total{}
+	var currencies []string
+	for _, a := range s.Accounts {
+		cur := strings.ToUpper(a.Currency)
+		if cur == "" {
+			cur = "CAD"
+		}
+		t := totals[cur]
+		if t == nil {
+			t = &total{}
+			totals[cur] = t
+			currencies = append(currencies, cur)
+		}
+		t.n++
+		if a.Current != nil {
+			if isCredit(a) {
+				t.owed += *a.Current
+			} else {
+				t.assets += *a.Current
+			}
+		}
+		v.Accounts = append(v.Accounts, accountView(a, cur))
+		if v.HolderName == "" {
+			v.HolderName = a.HolderName
+		}
+	}
+	slices.Sort(currencies)
+	for _, cur := range currencies {
+		t := totals[cur]
+		v.Totals = append(v.Totals, views.TotalView{
+			Currency: cur, Assets: formatMoney(t.assets, cur), Owed: formatMoney(t.owed, cur), Accounts: t.n,
+		})
+	}
+	return v
+}
+
+// isCredit reports whether an account's balance is money owed (Flinks'
+// "Credits" category: credit cards, lines of credit, loans, mortgages).
+func isCredit(a store.Account) bool {
+	if strings.EqualFold(a.Category, "Credits") {
+		return true
+	}
+	switch strings.ToLower(a.Type) {
+	case "creditcard", "lineofcredit", "loan", "loanpersonal", "mortgage":
+		return true
+	}
+	return false
+}
+
+func accountView(a store.Account, cur string) views.AccountView {
+	v := views.AccountView{
+		ID:        a.ID,
+		Title:     firstNonEmpty(a.Title, humanizeType(a.Type), "Account"),
+		Masked:    maskAccountNumber(a.Last4),
+		Type:      humanizeType(a.Type),
+		Category:  a.Category,
+		Currency:  cur,
+		Current:   formatMoneyPtr(a.Current, cur),
+		Available: formatMoneyPtr(a.Available, cur),
+		Limit:     formatMoneyPtr(a.Limit, cur),
+	}
+	txs := slices.Clone(a.Transactions)
+	// Flinks does not promise an order: newest first, stable for same-day rows.
+	slices.SortStableFunc(txs, func(x, y store.Transaction) int { return strings.Compare(y.Date, x.Date) })
+	if len(txs) > recentTransactions {
+		v.MoreCount = len(txs) - recentTransactions
+		txs = txs[:recentTransactions]
+	}
+	for _, t := range txs {
+		v.Transactions = append(v.Transactions, views.TransactionView{
+			Date:        formatDate(t.Date),
+			DateISO:     t.Date,
+			Description: t.Description,
+			Debit:       formatMoneyPtr(t.Debit, cur),
+			Credit:      formatMoneyPtr(t.Credit, cur),
+			Balance:     formatMoneyPtr(t.Balance, cur),
+		})
+	}
+	return v
+}
+
+// humanizeType turns Flinks' account Type into words: "LineOfCredit" → "Line of credit".
+func humanizeType(t string) string {
+	switch strings.ToLower(t) {
+	case "":
+		return "Account"
+	case "creditcard":
+		return "Credit card"
+	case "lineofcredit":
+		return "Line of credit"
+	case "loanpersonal":
+		return "Personal loan"
+	case "rrsp", "tfsa":
+		return strings.ToUpper(t)
+	}
+	var b strings.Builder
+	for i, r := range t {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

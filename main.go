@@ -1,0 +1,370 @@
+// Command flinkslink is a web app that links a bank account through Flinks
+// Connect and shows its account summary. With no Flinks configured it plays
+// Flinks itself with the embedded sandbox (package flinks/sandbox).
+//
+//	flinkslink                      serve the app (configuration from the environment)
+//	flinkslink sandbox -addr H:P    serve only the Flinks sandbox, as an external Flinks
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/flinks"
+	"flinkslink/flinks/sandbox"
+	"flinkslink/handlers"
+	"flinkslink/handlers/fetcher"
+	"flinkslink/static"
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "flinkslink:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the app's configuration, read from the environment (see README).
+type config struct {
+	Addr           string
+	DBPath         string
+	APIURL         *url.URL // nil: the embedded sandbox
+	ConnectURL     *url.URL // nil: the embedded sandbox's Connect
+	APIKey         string
+	SecretKey      string
+	PollInterval   time.Duration
+	PollTimeout    time.Duration
+	PublicURL      *url.URL
+	SessionSecret  string
+	LoginIDKey     string
+	SandboxScale   float64
+	LogLevel       slog.Level
+	BrowserPollDur time.Duration
+}
+
+// sandboxMode reports whether the embedded sandbox plays Flinks.
+func (c config) sandboxMode() bool { return c.APIURL == nil }
+
+// loadConfig reads and validates the configuration; each error names its variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:           envOr(getenv, "ADDR", "localhost:8080"),
+		DBPath:         envOr(getenv, "DB_PATH", filepath.Join("data", "app.db")),
+		APIKey:         getenv("FLINKS_API_KEY"),
+		SecretKey:      getenv("FLINKS_SECRET_KEY"),
+		SessionSecret:  getenv("SESSION_SECRET"),
+		LoginIDKey:     getenv("LOGINID_KEY"),
+		BrowserPollDur: time.Second,
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, fmt.Errorf("ADDR: %q is not host:port", c.Addr)
+	}
+	var err error
+	if c.APIURL, err = absURL(getenv, "FLINKS_API_URL"); err != nil {
+		return c, err
+	}
+	if c.ConnectURL, err = absURL(getenv, "FLINKS_CONNECT_URL"); err != nil {
+		return c, err
+	}
+	if (c.APIURL == nil) != (c.ConnectURL == nil) {
+		return c, errors.New("FLINKS_CONNECT_URL: set it together with FLINKS_API_URL (both empty = the embedded sandbox)")
+	}
+	if c.PublicURL, err = absURL(getenv, "PUBLIC_URL"); err != nil {
+		return c, err
+	}
+	// The sandbox answers in seconds; real Flinks asks for 10 s between polls.
+	defaultPoll := 10 * time.Second
+	if c.sandboxMode() {
+		defaultPoll = 2 * time.Second
+	}
+	if c.PollInterval, err = duration(getenv, "FLINKS_POLL_INTERVAL", defaultPoll); err != nil {
+		return c, err
+	}
+	if c.PollTimeout, err = duration(getenv, "FLINKS_POLL_TIMEOUT", 30*time.Minute); err != nil {
+		return c, err
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		return c, errors.New("SESSION_SECRET: must be at least 32 characters")
+	}
+	if c.LoginIDKey != "" && len(c.LoginIDKey) < 32 {
+		return c, errors.New("LOGINID_KEY: must be at least 32 characters")
+	}
+	c.SandboxScale = 1
+	if s := getenv("SANDBOX_TIME_SCALE"); s != "" {
+		if c.SandboxScale, err = strconv.ParseFloat(s, 64); err != nil || c.SandboxScale <= 0 || c.SandboxScale > 100 {
+			return c, fmt.Errorf("SANDBOX_TIME_SCALE: %q is not a number in (0, 100]", s)
+		}
+	}
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			return c, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", s)
+		}
+	}
+	return c, nil
+}
+
+// run starts the app (or, with the "sandbox" argument, the sandbox alone) and
+// serves until ctx ends. ready, when not nil, receives the listening base URL.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if len(args) > 0 && args[0] == "sandbox" {
+		return runSandbox(ctx, args[1:], cfg, log, ready)
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q (try: sandbox)", args[0])
+	}
+	return runApp(ctx, cfg, log, ready)
+}
+
+func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+
+	dataDir := filepath.Dir(cfg.DBPath)
+	loginKey, err := secretKey(cfg.LoginIDKey, filepath.Join(dataDir, "loginid.key"))
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DBPath, loginKey)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+
+	// Flinks: the configured one, or the embedded sandbox on this same server,
+	// reached over real HTTP like any Flinks.
+	apiURL, connectURL := cfg.APIURL, cfg.ConnectURL
+	apiKey, secret := cfg.APIKey, cfg.SecretKey
+	hcfg := handlers.Config{PublicURL: cfg.PublicURL, PollEvery: cfg.BrowserPollDur}
+	if cfg.sandboxMode() {
+		sb, err := sandbox.New(sandbox.Config{
+			Prefix:    handlers.SandboxPrefix,
+			TimeScale: cfg.SandboxScale,
+			StatePath: filepath.Join(dataDir, "sandbox.db"),
+			APIKey:    cfg.APIKey,
+			SecretKey: cfg.SecretKey,
+		})
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
+		// The sandbox enforces the Toolbox's keys unless others were configured.
+		apiKey, secret = cmp.Or(cfg.APIKey, sandbox.DefaultAPIKey), cmp.Or(cfg.SecretKey, sandbox.DefaultSecretKey)
+		apiURL, _ = url.Parse(base + handlers.SandboxPrefix + "/v3/" + sandbox.DefaultCustomerID)
+		connectURL = &url.URL{Path: handlers.SandboxPrefix + "/v2/"}
+		e.Any(handlers.SandboxPrefix, echo.WrapHandler(sb))
+		e.Any(handlers.SandboxPrefix+"/*", echo.WrapHandler(sb))
+		hcfg.Sandbox = true
+		hcfg.Scenarios = scenarioViews(sandbox.Scenarios())
+		log.Info("flinks: embedded sandbox", "api", apiURL.String(), "connect", base+connectURL.Path, "time_scale", cfg.SandboxScale)
+	} else {
+		log.Info("flinks: external", "api", apiURL.String(), "connect", connectURL.String(),
+			"api_key", apiKey != "", "secret_key", secret != "")
+	}
+	hcfg.ConnectURL = connectURL
+	hcfg.Demo = cfg.sandboxMode() || strings.HasPrefix(connectURL.Hostname(), "toolbox-")
+	hcfg.SecureCookies = cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https"
+
+	client, err := flinks.NewClient(flinks.Config{BaseURL: apiURL.String(), APIKey: apiKey, SecretKey: secret})
+	if err != nil {
+		return err
+	}
+	var tokens handlers.TokenSource
+	if secret != "" {
+		tokens = client
+	}
+
+	sessionKey, err := secretKey(cfg.SessionSecret, filepath.Join(dataDir, "session.key"))
+	if err != nil {
+		return err
+	}
+	cookies := sessions.NewCookieStore(derive(sessionKey, "session-auth"), derive(sessionKey, "session-enc")[:32])
+
+	// Fetches run on their own context: cancelled first at shutdown, so their
+	// waits end, while the server (and the embedded sandbox) still answers.
+	fetchCtx, cancelFetches := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelFetches()
+	f := fetcher.New(fetchCtx, log, db, client, fetcher.Options{PollInterval: cfg.PollInterval, Timeout: cfg.PollTimeout})
+
+	assets, err := fs.Sub(static.FS, ".")
+	if err != nil {
+		return err
+	}
+	views.SetAssetVersion(strconv.FormatInt(time.Now().Unix(), 36))
+	h := handlers.New(log, hcfg, db, f, tokens, cookies)
+	h.Routes(e, assets)
+
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "url", base, "db", cfg.DBPath)
+
+	n, err := f.Resume(ctx)
+	if err != nil {
+		log.Error("resume unfinished fetches", "err", err)
+	} else if n > 0 {
+		log.Info("resumed unfinished fetches", "count", n)
+	}
+	if ready != nil {
+		ready <- base
+	}
+
+	select {
+	case err := <-serveErr:
+		cancelFetches()
+		f.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	cancelFetches()
+	f.Wait()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// runSandbox serves the Flinks sandbox alone, at the root, for another process or curl.
+func runSandbox(ctx context.Context, args []string, cfg config, log *slog.Logger, ready chan<- string) error {
+	fl := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fl.String("addr", "localhost:8081", "listen address")
+	state := fl.String("state", filepath.Join("data", "sandbox-standalone.db"), "SQLite file for the sandbox's state")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	sb, err := sandbox.New(sandbox.Config{TimeScale: cfg.SandboxScale, StatePath: *state})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	log.Info("flinks sandbox listening", "api", base+"/v3/"+sandbox.DefaultCustomerID, "connect", base+"/v2/", "time_scale", cfg.SandboxScale)
+	if ready != nil {
+		ready <- base
+	}
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// secretKey returns 32 key bytes: derived from the configured value when there
+// is one, else from a key file beside the database, created on first start.
+func secretKey(configured, file string) ([]byte, error) {
+	if configured != "" {
+		return derive([]byte(configured), "configured"), nil
+	}
+	return store.LoadOrCreateKey(file, 32)
+}
+
+// derive returns a 32-byte sub-key for one purpose, so one secret never serves two.
+func derive(key []byte, purpose string) []byte {
+	sum := sha256.Sum256(append([]byte(purpose+"\x00"), key...))
+	return sum[:]
+}
+
+func scenarioViews(sc []sandbox.Scenario) []views.ScenarioView {
+	out := make([]views.ScenarioView, 0, len(sc))
+	for _, s := range sc {
+		v := views.ScenarioView{Username: s.Username, Password: s.Password, Summary: s.Summary}
+		if s.MFA {
+			// The same three answers serve the English and French prompts.
+			var answers []string
+			for _, answer := range s.MFAAnswers {
+				answers = append(answers, answer)
+			}
+			slices.Sort(answers)
+			v.MFA = "Security question: answer " + strings.Join(slices.Compact(answers), ", ") + " (whichever fits the question)."
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// absURL parses an optional absolute http(s) URL from the environment.
+func absURL(getenv func(string) string, key string) (*url.URL, error) {
+	raw := strings.TrimSpace(getenv(key))
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: %q is not an absolute http(s) URL", key, raw)
+	}
+	return u, nil
+}
+
+func duration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	raw := getenv(key)
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive Go duration such as 10s or 30m", key, raw)
+	}
+	return d, nil
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// startApp runs the whole app (embedded sandbox included) in this process on
+// a free port and returns its base URL; it stops when the test ends.
+func startApp(t *testing.T, env map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	full := map[string]string{
+		"ADDR":                 "127.0.0.1:0",
+		"DB_PATH":              filepath.Join(dir, "app.db"),
+		"SANDBOX_TIME_SCALE":   "0.05", // the sandbox's 10 s scrape takes 0.5 s
+		"FLINKS_POLL_INTERVAL": "100ms",
+		"LOG_LEVEL":            "warn",
+	}
+	for k, v := range env {
+		full[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, io.Discard, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("app did not shut down within 10 s")
+		}
+	})
+	select {
+	case base := <-ready:
+		return base
+	case err := <-done:
+		t.Fatalf("app did not start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("app did not start within 20 s")
+	}
+	return ""
+}
+
+// httpBrowser is a cookie-keeping client that does not follow redirects, so
+// each hop can be asserted.
+type httpBrowser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newHTTPBrowser(t *testing.T) *httpBrowser {
+	jar, _ := cookiejar.New(nil)
+	return &httpBrowser{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *httpBrowser) do(req *http.Request) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return resp, doc
+}
+
+func (b *httpBrowser) get(rawURL string, header ...string) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+// submit posts the first form of doc that contains selector (a field or a
+// button), with its hidden fields, the given values, and the clicked button.
+func (b *httpBrowser) submit(pageURL *url.URL, doc *goquery.Document, selector string, values map[string]string) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	form := doc.Find("form").FilterFunction(func(_ int, f *goquery.Selection) bool { return f.Find(selector).Length() > 0 }).First()
+	if form.Length() == 0 {
+		html, _ := doc.Html()
+		b.t.Fatalf("no form with %s on %s:\n%s", selector, pageURL, html)
+	}
+	data := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		val, _ := in.Attr("value")
+		data.Set(name, val)
+	})
+	if btn := form.Find(selector).Filter("button"); btn.Length() > 0 {
+		name, _ := btn.Attr("name")
+		val, _ := btn.Attr("value")
+		if name != "" {
+			data.Set(name, val)
+		}
+	}
+	for k, v := range values {
+		data.Set(k, v)
+	}
+	action, _ := form.Attr("action")
+	target, err := pageURL.Parse(action)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, target.String(), strings.NewReader(data.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// connectThroughSandbox completes the sandbox's Connect as username and
+// returns the redirect URL Connect sent the iframe to.
+func connectThroughSandbox(t *testing.T, b *httpBrowser, base, username string) *url.URL {
+	t.Helper()
+	_, home := b.get(base + "/")
+	src, ok := home.Find("[data-testid=connect-iframe]").Attr("src")
+	if !ok {
+		t.Fatal("landing page has no Connect iframe")
+	}
+	connectURL, _ := url.Parse(src)
+	_, doc := b.get(connectURL.String())
+	resp, doc := b.submit(connectURL, doc, "button[value=accept]", nil)
+	resp, doc = b.submit(connectURL, doc, "button[value=FlinksCapital]", nil)
+	resp, doc = b.submit(connectURL, doc, "input[name=password]", map[string]string{"username": username, "password": "Everyday"})
+	if resp.StatusCode != http.StatusSeeOther {
+		html, _ := doc.Html()
+		t.Fatalf("Connect did not redirect after the credentials: %d\n%s", resp.StatusCode, html)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func TestFullFlowOverHTTP(t *testing.T) {
+	base := startApp(t, nil)
+	b := newHTTPBrowser(t)
+	redirect := connectThroughSandbox(t, b, base, "greatday_nomfa")
+	if got, want := redirect.Scheme+"://"+redirect.Host+redirect.Path, base+"/connect/callback"; got != want {
+		t.Fatalf("Connect redirected to %s, want %s", got, want)
+	}
+	q := redirect.Query()
+	if q.Get("loginId") == "" || q.Get("institution") != "FlinksCapital" || q.Get("tag") == "" {
+		t.Fatalf("redirect query %v lacks loginId/institution/tag", q)
+	}
+
+	// The redirect handler answers at once, before Flinks has the data.
+	start := time.Now()
+	resp, _ := b.get(redirect.String())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("callback status %d, want 303", resp.StatusCode)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("callback took %v; it must not wait for Flinks", d)
+	}
+	linkURL := base + resp.Header.Get("Location")
+
+	// Poll the fragment like htmx does: pending first, then ready.
+	seen := map[string]bool{}
+	var doc *goquery.Document
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		_, doc = b.get(linkURL+"/status", "HX-Request", "true")
+		state, _ := doc.Find("#link-status").Attr("data-state")
+		seen[state] = true
+		if state == "ready" || state == "failed" || state == "timed_out" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if state, _ := doc.Find("#link-status").Attr("data-state"); state != "ready" {
+		html, _ := doc.Html()
+		t.Fatalf("link ended %q, want ready:\n%s", state, html)
+	}
+	if !seen["pending"] {
+		t.Errorf("never saw the pending state; saw %v", seen)
+	}
+	if _, ok := doc.Find("#link-status").Attr("hx-get"); ok {
+		t.Error("ready render still polls")
+	}
+	if n := doc.Find("[data-testid=account]").Length(); n < 3 {
+		t.Errorf("summary shows %d accounts, want the sandbox's 3+", n)
+	}
+	if n := doc.Find("[data-testid=transaction]").Length(); n == 0 {
+		t.Error("summary shows no transactions")
+	}
+	html, _ := doc.Html()
+	if strings.Contains(html, q.Get("loginId")) {
+		t.Error("the summary renders the LoginId")
+	}
+}
