@@ -43,8 +43,12 @@ func (c *Client) generateAuthorizeToken(ctx context.Context, obs *observer) (str
 			return errors.New("no Token in response")
 		}
 		token = v.Token
-		// The token is a credential: keep it out of Call.Body.
+		// The token is a credential: keep it out of this Call's Body and out of
+		// every later error and Call of the same operation.
 		r.secrets = append(r.secrets, token)
+		if obs != nil {
+			obs.secrets = append(obs.secrets, token)
+		}
 		return nil
 	}
 	if err := c.do(ctx, obs, r); err != nil {

@@ -157,6 +157,7 @@ type observer struct {
 	now     func() time.Time
 	onCall  func(Call)
 	private []string // ids (the LoginId) redacted from every error and Call of this operation
+	secrets []string // credentials minted during this operation (authorize tokens), redacted everywhere
 }
 
 func (o *observer) timeNow() time.Time {
@@ -171,6 +172,7 @@ func (o *observer) timeNow() time.Time {
 func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	if obs != nil {
 		r.private = append(r.private, obs.private...)
+		r.secrets = append(r.secrets, obs.secrets...)
 	}
 	req, err := c.newRequest(ctx, r)
 	if err != nil {

@@ -330,7 +330,18 @@ func (f *fetcher) retry(ctx context.Context, call func(attempt int) error) error
 	failures := 0
 	for attempt := 1; ; attempt++ {
 		err := call(attempt)
-		if err == nil || ctx.Err() != nil || KindOf(err) != KindRetryLater {
+		if err == nil {
+			return nil
+		}
+		// A call that failed while ctx was being cancelled reports the
+		// cancellation, whatever the call itself saw.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			if errors.Is(err, ctxErr) {
+				return err
+			}
+			return fmt.Errorf("flinks: FetchCached: %w", ctxErr)
+		}
+		if KindOf(err) != KindRetryLater {
 			return err
 		}
 		failures++

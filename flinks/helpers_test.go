@@ -164,7 +164,8 @@ func newFake(t *testing.T) *fake {
 
 func (f *fake) on(endpoint string, script func(n int) answer) { f.scripts[endpoint] = script }
 
-func tokenN(n int) string { return fmt.Sprintf("0000000%d-aaaa-4bbb-8ccc-token0000000", n) }
+// tokenN is the n-th minted token; GUID-shaped like Flinks' tokens.
+func tokenN(n int) string { return fmt.Sprintf("%08d-aaaa-4bbb-8ccc-eeeeeeeeeeee", n) }
 
 // requestIDN is the RequestId of the n-th Authorize.
 func requestIDN(n int) string { return fmt.Sprintf("req-%d", n) }

@@ -34,7 +34,7 @@ var steps = []struct {
 	{"Connected to your bank through Flinks Connect", []store.State{store.StateReceived}},
 	{"Session opened with Flinks", []store.State{store.StateAuthorizing}},
 	{"Account data requested", []store.State{store.StateFetching}},
-	{"Flinks finished collecting your data", []store.State{store.StatePending, store.StateRetrying}},
+	{"Flinks collects your data from your bank", []store.State{store.StatePending, store.StateRetrying}},
 	{"Summary ready", []store.State{store.StateReady}},
 }
 
