@@ -64,6 +64,7 @@ type config struct {
 	LoginIDKey     string
 	SandboxScale   float64
 	LogLevel       slog.Level
+	Demo           *bool // nil: decided from the Connect URL
 	BrowserPollDur time.Duration
 }
 
@@ -119,6 +120,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if c.SandboxScale, err = strconv.ParseFloat(s, 64); err != nil || c.SandboxScale <= 0 || c.SandboxScale > 100 {
 			return c, fmt.Errorf("SANDBOX_TIME_SCALE: %q is not a number in (0, 100]", s)
 		}
+	}
+	if s := getenv("FLINKS_DEMO"); s != "" {
+		demo, err := strconv.ParseBool(s)
+		if err != nil {
+			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
+		}
+		c.Demo = &demo
 	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
@@ -197,7 +205,11 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 			"api_key", apiKey != "", "secret_key", secret != "")
 	}
 	hcfg.ConnectURL = connectURL
+	// demo=true shows the Flinks Capital test bank: wanted with the sandboxes, not in production.
 	hcfg.Demo = cfg.sandboxMode() || strings.HasPrefix(connectURL.Hostname(), "toolbox-")
+	if cfg.Demo != nil {
+		hcfg.Demo = *cfg.Demo
+	}
 	hcfg.SecureCookies = cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https"
 
 	client, err := flinks.NewClient(flinks.Config{BaseURL: apiURL.String(), APIKey: apiKey, SecretKey: secret})

@@ -407,4 +407,6 @@ func TestUnknownCustomerAndRoutes(t *testing.T) {
 
 	wantError(t, h.do("GET", h.api+"/Authorize", nil, nil), 405, "INVALID_REQUEST")
 	wantError(t, h.do("POST", h.api+"/GetStatementsEverything", nil, `{}`), 404, "INVALID_REQUEST")
+	wantError(t, h.do("DELETE", h.api+"/GetAccountsDetailAsync/x", nil, nil), 405, "INVALID_REQUEST")
+	wantError(t, h.do("POST", h.api+"/Authorize/extra", nil, `{}`), 404, "INVALID_REQUEST")
 }

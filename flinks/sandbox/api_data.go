@@ -105,6 +105,12 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request, endpoint, id 
 		return
 	}
 	def := scenarioOf(l.Scenario)
+	if e := def.authErr; e != nil {
+		// Only reachable with the RequestId of Connect's own live session
+		// (the REDIRECT event's requestId): the bank refused that user.
+		writeError(w, e.status, e.code, e.message, rq.ID)
+		return
+	}
 
 	if poll {
 		// test_expired: the first RequestId of the login dies on its 4th poll.

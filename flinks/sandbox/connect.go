@@ -58,7 +58,7 @@ type event map[string]any
 func ev(step string, kv ...any) event {
 	e := event{"step": step}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e[kv[i].(string)] = kv[i+1]
+		e[fmt.Sprint(kv[i])] = kv[i+1]
 	}
 	return e
 }

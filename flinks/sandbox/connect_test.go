@@ -619,6 +619,7 @@ func TestConnectErrorUsersComplete(t *testing.T) {
 		}
 		wantError(t, h.authorize(map[string]any{"LoginId": loginID, "MostRecentCached": true}), 401, code)
 		wantError(t, h.authorize(map[string]any{"LoginId": loginID, "MostRecentCached": false}), 401, code)
+		wantError(t, h.detail(lastEvent(t, p)["requestId"].(string), nil), 401, code)
 	}
 }
 

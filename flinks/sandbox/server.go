@@ -209,10 +209,11 @@ func (s *Server) redirectSlash(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusMovedPermanently)
 }
 
-// apiEndpoints are the endpoint names the fallback recognises, to tell a
-// wrong method (405) from an unknown endpoint (404).
-var apiEndpoints = []string{"GenerateAuthorizeToken", "Authorize", "GetAccountsDetail", "GetAccountsSummary",
-	"GetAccountsDetailAsync", "GetAccountsSummaryAsync", "DeleteCard"}
+// apiEndpoints maps the endpoint names to their number of path segments
+// after the name, so the fallback can tell a wrong method (405) from an
+// unknown endpoint (404).
+var apiEndpoints = map[string]int{"GenerateAuthorizeToken": 0, "Authorize": 0, "GetAccountsDetail": 0,
+	"GetAccountsSummary": 0, "GetAccountsDetailAsync": 1, "GetAccountsSummaryAsync": 1, "DeleteCard": 1}
 
 // handleAPIFallback answers everything under /v3/ that no route matched,
 // with Flinks' envelope rather than the mux's plain-text errors.
@@ -223,12 +224,10 @@ func (s *Server) handleAPIFallback(w http.ResponseWriter, r *http.Request) {
 		if !s.customerOK(w, parts[0]) {
 			return
 		}
-		for _, e := range apiEndpoints {
-			if parts[2] == e {
-				writeError(w, http.StatusMethodNotAllowed, "INVALID_REQUEST",
-					fmt.Sprintf("The requested resource does not support http method '%s'.", r.Method), "")
-				return
-			}
+		if n, ok := apiEndpoints[parts[2]]; ok && len(parts) == 3+n {
+			writeError(w, http.StatusMethodNotAllowed, "INVALID_REQUEST",
+				fmt.Sprintf("The requested resource does not support http method '%s'.", r.Method), "")
+			return
 		}
 	}
 	writeError(w, http.StatusNotFound, "INVALID_REQUEST", "No HTTP resource was found that matches the request URI", "")
