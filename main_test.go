@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"flinkslink/flinks/sandbox"
 )
 
 // startApp runs the whole app (embedded sandbox included) in this process on
@@ -129,8 +132,8 @@ func (b *httpBrowser) submit(pageURL *url.URL, doc *goquery.Document, selector s
 	return b.do(req)
 }
 
-// connectThroughSandbox completes the sandbox's Connect as username and
-// returns the redirect URL Connect sent the iframe to.
+// connectThroughSandbox opens the landing page and completes the Connect
+// iframe it embeds as username; it returns the URL Connect redirected to.
 func connectThroughSandbox(t *testing.T, b *httpBrowser, base, username string) *url.URL {
 	t.Helper()
 	_, home := b.get(base + "/")
@@ -138,14 +141,37 @@ func connectThroughSandbox(t *testing.T, b *httpBrowser, base, username string) 
 	if !ok {
 		t.Fatal("landing page has no Connect iframe")
 	}
-	connectURL, _ := url.Parse(src)
+	connectURL, err := url.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connectFlow(t, b, connectURL, username)
+}
+
+// connectFlow walks the sandbox's Connect pages like a person would: consent,
+// Flinks Capital, credentials, the security question when one is asked.
+func connectFlow(t *testing.T, b *httpBrowser, connectURL *url.URL, username string) *url.URL {
+	t.Helper()
 	_, doc := b.get(connectURL.String())
-	resp, doc := b.submit(connectURL, doc, "button[value=accept]", nil)
-	resp, doc = b.submit(connectURL, doc, "button[value=FlinksCapital]", nil)
-	resp, doc = b.submit(connectURL, doc, "input[name=password]", map[string]string{"username": username, "password": "Everyday"})
+	_, doc = b.submit(connectURL, doc, "button[value=accept]", nil)
+	_, doc = b.submit(connectURL, doc, "button[value=FlinksCapital]", nil)
+	resp, doc := b.submit(connectURL, doc, "input[name=password]", map[string]string{"username": username, "password": "Everyday"})
+	if resp.StatusCode == http.StatusOK && doc.Find("input[name=answer]").Length() > 0 {
+		prompt := strings.TrimSpace(doc.Find("label[for=answer]").Text())
+		answer := ""
+		for _, sc := range sandbox.Scenarios() {
+			if strings.EqualFold(sc.Username, username) {
+				answer = sc.MFAAnswers[prompt]
+			}
+		}
+		if answer == "" {
+			t.Fatalf("no known answer to the security question %q", prompt)
+		}
+		resp, doc = b.submit(connectURL, doc, "input[name=answer]", map[string]string{"answer": answer})
+	}
 	if resp.StatusCode != http.StatusSeeOther {
 		html, _ := doc.Html()
-		t.Fatalf("Connect did not redirect after the credentials: %d\n%s", resp.StatusCode, html)
+		t.Fatalf("Connect did not redirect after signing in as %s: %d\n%s", username, resp.StatusCode, html)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
@@ -209,5 +235,18 @@ func TestFullFlowOverHTTP(t *testing.T) {
 	html, _ := doc.Html()
 	if strings.Contains(html, q.Get("loginId")) {
 		t.Error("the summary renders the LoginId")
+	}
+}
+
+// TestReadmeListsSandboxUsers keeps the README's user table true.
+func TestReadmeListsSandboxUsers(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range sandbox.Scenarios() {
+		if !strings.Contains(string(raw), "| `"+sc.Username+"` |") {
+			t.Errorf("README does not list sandbox user %s", sc.Username)
+		}
 	}
 }
