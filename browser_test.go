@@ -116,6 +116,12 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=accept]"), f)}
 	})
 	shot(t, ctx, "1-landing")
+	// A REDIRECT message that does not come from the Connect frame is ignored.
+	evaluate[bool](t, ctx, `window.postMessage({step: "REDIRECT", url: "/connect/callback?loginId=5602459c-f6d0-4ca0-6750-08dccdcadcc0&institution=FlinksCapital&tag=x"}, "*"), true`)
+	time.Sleep(300 * time.Millisecond)
+	if loc := evaluate[string](t, ctx, `window.location.pathname`); loc != "/" {
+		t.Fatalf("a spoofed postMessage moved the page to %s", loc)
+	}
 	step("accept consent", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("button[value=accept]"), f)}
 	})

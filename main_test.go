@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,12 @@ import (
 // startApp runs the whole app (embedded sandbox included) in this process on
 // a free port and returns its base URL; it stops when the test ends.
 func startApp(t *testing.T, env map[string]string) string {
+	t.Helper()
+	return startAppWithLog(t, env, io.Discard)
+}
+
+// startAppWithLog is startApp with the app's log written to logw.
+func startAppWithLog(t *testing.T, env map[string]string, logw io.Writer) string {
 	t.Helper()
 	dir := t.TempDir()
 	full := map[string]string{
@@ -35,7 +43,7 @@ func startApp(t *testing.T, env map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, io.Discard, ready) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, logw, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -180,8 +188,27 @@ func connectFlow(t *testing.T, b *httpBrowser, connectURL *url.URL, username str
 	return loc
 }
 
+// lockedBuffer is a bytes.Buffer safe for the app's concurrent log writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestFullFlowOverHTTP(t *testing.T) {
-	base := startApp(t, nil)
+	logs := &lockedBuffer{}
+	base := startAppWithLog(t, map[string]string{"LOG_LEVEL": "debug"}, logs)
 	b := newHTTPBrowser(t)
 	redirect := connectThroughSandbox(t, b, base, "greatday_nomfa")
 	if got, want := redirect.Scheme+"://"+redirect.Host+redirect.Path, base+"/connect/callback"; got != want {
@@ -235,6 +262,17 @@ func TestFullFlowOverHTTP(t *testing.T) {
 	html, _ := doc.Html()
 	if strings.Contains(html, q.Get("loginId")) {
 		t.Error("the summary renders the LoginId")
+	}
+	// The log, at debug level, says which Flinks is used but never holds a
+	// credential: not the LoginId, not the keys.
+	logged := logs.String()
+	if !strings.Contains(logged, "embedded sandbox") {
+		t.Errorf("the log does not say which Flinks is in use:\n%s", logged)
+	}
+	for name, secret := range map[string]string{"LoginId": q.Get("loginId"), "secret key": sandbox.DefaultSecretKey, "api key": sandbox.DefaultAPIKey} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log contains the %s", name)
+		}
 	}
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	PollEvery time.Duration
 	// SecureCookies marks cookies Secure; main sets it when PublicURL is https.
 	SecureCookies bool
+	// RateLimits bound the redirect handler and "Try again"; zero means DefaultRateLimits.
+	RateLimits RateLimits
 }
 
 // Handler serves every route of the app.
@@ -75,6 +77,9 @@ type Handler struct {
 func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, ss sessions.Store) *Handler {
 	if cfg.PollEvery <= 0 {
 		cfg.PollEvery = time.Second
+	}
+	if cfg.RateLimits == (RateLimits{}) {
+		cfg.RateLimits = DefaultRateLimits
 	}
 	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: time.Now}
 }

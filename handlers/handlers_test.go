@@ -457,3 +457,7 @@ func TestFormatMoney(t *testing.T) {
 		}
 	}
 }
+
+func storeFailed(code string) store.StateUpdate {
+	return store.StateUpdate{State: store.StateFailed, ErrorCode: code, ErrorMessage: "test failure"}
+}

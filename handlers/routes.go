@@ -44,13 +44,13 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	// The landing page with the Connect iframe.
 	e.GET("/", h.handleHome)
 	// Flinks Connect's redirect after a successful connection (carries the LoginId).
-	e.GET("/connect/callback", h.handleConnectCallback)
+	e.GET("/connect/callback", h.handleConnectCallback, rateLimit(h.cfg.RateLimits.Callback, h.sessionOrIP))
 	// This browser's links.
 	e.GET("/links", h.handleLinksIndex)
 	// One link: full page, the htmx polling fragment, and "Try again".
 	e.GET("/links/:id", h.handleLink)
 	e.GET("/links/:id/status", h.handleLinkStatus)
-	e.POST("/links/:id/retry", h.handleLinkRetry)
+	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimit(h.cfg.RateLimits.Retry, h.sessionOrIP))
 	// Liveness for load balancers and tests: 200 when the database answers.
 	e.GET("/healthz", h.handleHealthz)
 
