@@ -39,7 +39,7 @@ func parseCallback(q map[string][]string, sessionTag string) (callbackParams, er
 		case len(vs) == 0 || strings.TrimSpace(vs[0]) == "":
 			return "", nil
 		case len(vs) > 1:
-			return "", badRequest("Invalid link from Flinks", "The address has more than one "+name+" parameter.")
+			return "", &userError{status: http.StatusBadRequest, key: "duplicateParam", arg: name}
 		}
 		return strings.TrimSpace(vs[0]), nil
 	}
@@ -50,30 +50,24 @@ func parseCallback(q map[string][]string, sessionTag string) (callbackParams, er
 	}
 	switch {
 	case p.LoginID == "":
-		return p, badRequest("Invalid link from Flinks", "The address is missing the loginId that Flinks Connect adds when a connection succeeds.",
-			"Start again from the home page and finish signing in to your bank in the Flinks window.")
+		return p, badRequest("missingLoginID")
 	case !guidPattern.MatchString(p.LoginID):
-		return p, badRequest("Invalid link from Flinks", "The loginId in the address is not a valid Flinks identifier.")
+		return p, badRequest("badLoginID")
 	}
 	if p.Institution, err = one("institution"); err != nil {
 		return p, err
 	}
 	switch {
 	case p.Institution == "":
-		return p, badRequest("Invalid link from Flinks", "The address is missing the institution parameter.")
+		return p, badRequest("missingInst")
 	case !institutionPattern.MatchString(p.Institution):
-		return p, badRequest("Invalid link from Flinks", "The institution parameter is not a valid Flinks institution code.")
+		return p, badRequest("badInst")
 	}
 	if p.Tag, err = one("tag"); err != nil {
 		return p, err
 	}
 	if p.Tag == "" || sessionTag == "" || subtle.ConstantTimeCompare([]byte(p.Tag), []byte(sessionTag)) != 1 {
-		return p, &userError{status: http.StatusBadRequest, heading: "This connection was not started here",
-			msg: "The address does not carry the code we gave the Flinks window opened in this browser, so we did not accept it.",
-			hints: []string{
-				"Start from the home page in the same browser, and keep cookies enabled for this site.",
-				"If you opened the link in another browser or a private window, go back to the original one.",
-			}}
+		return p, badRequest("badTag")
 	}
 	if raw, err := one("accountId"); err != nil {
 		return p, err
@@ -81,12 +75,12 @@ func parseCallback(q map[string][]string, sessionTag string) (callbackParams, er
 		for _, id := range strings.Split(raw, ",") {
 			id = strings.TrimSpace(id)
 			if !guidPattern.MatchString(id) {
-				return p, badRequest("Invalid link from Flinks", "An accountId in the address is not a valid Flinks identifier.")
+				return p, badRequest("badAccountID")
 			}
 			p.AccountIDs = append(p.AccountIDs, id)
 		}
 		if len(p.AccountIDs) > maxAccountIDs {
-			return p, badRequest("Invalid link from Flinks", "The address lists too many accounts.")
+			return p, badRequest("tooManyAccounts")
 		}
 	}
 	return p, nil
@@ -124,7 +118,7 @@ func (h *Handler) handleConnectCallback(c echo.Context) error {
 	target := linkPath(link.ID)
 	if c.Request().Header.Get("Sec-Fetch-Dest") == "iframe" {
 		return h.render(c, http.StatusOK, views.BreakoutPage(views.BreakoutView{
-			Page:   views.Page{Title: "Connected"},
+			Page:   h.page(c, h.msgs(c).BreakoutTitle, ""),
 			Target: target,
 		}))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,27 +13,36 @@ import (
 	"flinkslink/views"
 )
 
-// badRequest is a 400 whose message the person can act on.
-func badRequest(heading, msg string, hints ...string) error {
-	return &userError{status: http.StatusBadRequest, heading: heading, msg: msg, hints: hints}
-}
-
-// errCSRF refuses a state-changing request that did not come from our own pages.
-var errCSRF = &userError{
-	status:  http.StatusForbidden,
-	heading: "Request refused",
-	msg:     "This form was not sent from this app's own page, so it was refused. Reload the page and try again.",
-}
-
-// userError is an error meant to be shown as is, with its status.
+// userError is an error shown to the person as is: its status and the text
+// under key in views.Messages.Errors, in their language.
 type userError struct {
-	status  int
-	heading string
-	msg     string
-	hints   []string
+	status int
+	key    string
+	arg    string // replaces %s in the message: a parameter name, never raw input
 }
 
-func (e *userError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.heading, e.msg) }
+func (e *userError) Error() string {
+	if e.arg != "" {
+		return fmt.Sprintf("%d %s (%s)", e.status, e.key, e.arg)
+	}
+	return fmt.Sprintf("%d %s", e.status, e.key)
+}
+
+// badRequest is a 400 with the text under key.
+func badRequest(key string) error { return &userError{status: http.StatusBadRequest, key: key} }
+
+// Errors with fixed texts.
+var (
+	// errCSRF refuses a state-changing request that did not come from our pages.
+	errCSRF = &userError{status: http.StatusForbidden, key: "csrf"}
+	// errTooMany is shown when a rate limit is hit.
+	errTooMany = &userError{status: http.StatusTooManyRequests, key: "tooMany"}
+)
+
+// userErr returns a userError for handlers that know the status.
+func (h *Handler) userErr(_ echo.Context, status int, key string) error {
+	return &userError{status: status, key: key}
+}
 
 // HandleError is echo's HTTPErrorHandler: the one place where errors become
 // responses. Known errors get their status and a message in words; anything
@@ -41,69 +51,65 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	if c.Response().Committed || errors.Is(err, context.Canceled) {
 		return
 	}
-	v := h.errorView(c, err)
-	if v.Status >= 500 {
-		h.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", v.Status, "err", err)
+	status, key, arg := classify(err)
+	if status >= 500 {
+		h.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
 	} else {
-		h.log.Warn("request rejected", "method", c.Request().Method, "path", c.Path(), "status", v.Status, "err", err)
+		h.log.Warn("request rejected", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(v.Status)
+		_ = c.NoContent(status)
 		return
+	}
+	m := h.msgs(c)
+	text := m.Errors[key]
+	v := views.ErrorView{
+		Page:    h.page(c, m.ErrorTitle, ""),
+		Status:  status,
+		Heading: text.Heading,
+		Message: strings.Replace(text.Message, "%s", arg, 1),
+		Hints:   text.Hints,
 	}
 	var rerr error
 	if isFragment(c) {
-		rerr = h.render(c, v.Status, views.ErrorAlert(v))
+		rerr = h.render(c, status, views.ErrorAlert(v))
 	} else {
-		rerr = h.render(c, v.Status, views.ErrorPage(v))
+		rerr = h.render(c, status, views.ErrorPage(v))
 	}
 	if rerr != nil {
 		h.log.Error("render error page", "err", rerr)
-		_ = c.String(v.Status, v.Message)
+		_ = c.String(status, v.Message)
 	}
 }
 
-// errorView maps an error to what the person sees. Internal details never
-// reach the page.
-func (h *Handler) errorView(c echo.Context, err error) views.ErrorView {
-	v := views.ErrorView{Page: views.Page{Title: "Error", CSRFToken: csrfToken(c)}}
+// classify maps an error to a status and the key of its text. Internal
+// details never reach the page.
+func classify(err error) (status int, key, arg string) {
 	var ue *userError
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ue):
-		v.Status, v.Heading, v.Message, v.Hints = ue.status, ue.heading, ue.msg, ue.hints
+		return ue.status, ue.key, ue.arg
 	case errors.Is(err, store.ErrNotFound):
-		v.Status, v.Heading = http.StatusNotFound, "Link not found"
-		v.Message = "There is no link at this address for this browser. Links are only visible in the browser that created them."
+		return http.StatusNotFound, "linkNotFound", ""
 	case errors.Is(err, store.ErrBusy):
-		v.Status, v.Heading = http.StatusConflict, "Already running"
-		v.Message = "A fetch for this link is already running; its progress is shown on the link's page."
+		return http.StatusConflict, "busy", ""
 	case errors.As(err, &he):
-		v.Status = he.Code
-		v.Heading = http.StatusText(he.Code)
 		switch he.Code {
 		case http.StatusNotFound:
-			v.Heading, v.Message = "Page not found", "There is nothing at this address."
+			return he.Code, "pageNotFound", ""
 		case http.StatusMethodNotAllowed:
-			v.Message = "This address does not accept that kind of request."
+			return he.Code, "method", ""
 		case http.StatusRequestEntityTooLarge:
-			v.Message = "The request was too large."
+			return he.Code, "tooLarge", ""
 		case http.StatusTooManyRequests:
-			v.Heading, v.Message = "Too many requests", "Please wait a moment before trying again."
-		default:
-			if msg, ok := he.Message.(string); ok && he.Code < 500 {
-				v.Message = msg
-			}
+			return he.Code, "tooMany", ""
+		case http.StatusServiceUnavailable:
+			return he.Code, "unavailable", ""
 		}
-	default:
-		v.Status = http.StatusInternalServerError
+		if he.Code >= 400 && he.Code < 500 {
+			return he.Code, "badRequest", ""
+		}
 	}
-	if v.Status >= 500 {
-		v.Heading = "Something went wrong"
-		v.Message = "The app could not complete this request. Nothing was lost; please try again in a moment."
-	}
-	if v.Heading == "" {
-		v.Heading = http.StatusText(v.Status)
-	}
-	return v
+	return http.StatusInternalServerError, "internal", ""
 }

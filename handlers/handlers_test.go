@@ -452,7 +452,7 @@ func TestFormatMoney(t *testing.T) {
 		{100000, "USD", "US$1,000.00"},
 		{-9223372036854775808, "CAD", "-$92,233,720,368,547,758.08"},
 	} {
-		if got := formatMoney(tc.cents, tc.cur); got != tc.want {
+		if got := formatMoney(tc.cents, tc.cur, "en"); got != tc.want {
 			t.Errorf("formatMoney(%d, %s) = %q, want %q", tc.cents, tc.cur, got, tc.want)
 		}
 	}

@@ -32,17 +32,17 @@ func (h *Handler) handleHome(c echo.Context) error {
 	}
 
 	v := views.HomeView{
-		Page:         views.Page{Title: "Link an account", CSRFToken: csrfToken(c), Nav: "home"},
+		Page:         h.page(c, h.msgs(c).HomeTitle, "home"),
 		CallbackPath: callbackPath,
 		Sandbox:      h.cfg.Sandbox,
 		Scenarios:    h.cfg.Scenarios,
 	}
-	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, language(c.Request()))
+	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, h.lang(c))
 	if err != nil {
 		// The page still renders: the person learns why Connect is missing
 		// instead of staring at an empty frame.
 		h.log.Error("build connect url", "err", err)
-		v.ConnectError = "We could not get a one-time authorization from Flinks. This is usually temporary."
+		v.ConnectError = h.msgs(c).ConnectErrorToken
 	} else {
 		v.ConnectURL = connect.String()
 		v.ConnectOrigin = origin(connect)

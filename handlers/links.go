@@ -68,19 +68,19 @@ func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 		return views.LinkView{}, err
 	}
 	v := views.LinkView{
-		Page:        views.Page{Title: link.Institution, CSRFToken: csrfToken(c), Nav: "links"},
+		Page:        h.page(c, link.Institution, "links"),
 		ID:          link.ID,
 		Institution: link.Institution,
 		StatusURL:   linkPath(link.ID) + "/status",
 		RetryURL:    linkPath(link.ID) + "/retry",
-		Status:      statusView(link, h.now(), h.cfg.PollEvery),
+		Status:      statusView(link, h.now(), h.cfg.PollEvery, h.lang(c)),
 	}
 	// A snapshot exists once a fetch succeeded; a later fetch in progress keeps
 	// showing it (a refresh should not blank the page).
 	snap, err := h.store.Snapshot(c.Request().Context(), link.ID)
 	switch {
 	case err == nil:
-		s := summaryView(snap)
+		s := summaryView(snap, h.lang(c))
 		v.Summary = &s
 	case !errors.Is(err, store.ErrNotFound):
 		return views.LinkView{}, err
@@ -90,7 +90,7 @@ func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 
 // handleLinksIndex lists this browser's links, newest first.
 func (h *Handler) handleLinksIndex(c echo.Context) error {
-	v := views.LinksView{Page: views.Page{Title: "Your links", CSRFToken: csrfToken(c), Nav: "links"}}
+	v := views.LinksView{Page: h.page(c, h.msgs(c).LinksTitle, "links")}
 	if sid := h.session(c).get(keySessionID); sid != "" {
 		links, err := h.store.LinksForSession(c.Request().Context(), sid)
 		if err != nil {
@@ -98,7 +98,7 @@ func (h *Handler) handleLinksIndex(c echo.Context) error {
 		}
 		now := h.now()
 		for _, l := range links {
-			v.Links = append(v.Links, linkRow(l, now))
+			v.Links = append(v.Links, linkRow(l, now, h.lang(c)))
 		}
 	}
 	return h.render(c, http.StatusOK, views.LinksPage(v))
@@ -107,7 +107,7 @@ func (h *Handler) handleLinksIndex(c echo.Context) error {
 // handleHealthz answers 200 when the database answers.
 func (h *Handler) handleHealthz(c echo.Context) error {
 	if err := h.store.Ping(c.Request().Context()); err != nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "database unavailable").WithInternal(err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.String(http.StatusOK, "ok")

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,13 +26,6 @@ type RateLimits struct {
 var DefaultRateLimits = RateLimits{
 	Callback: Limit{PerMinute: 30, Burst: 10},
 	Retry:    Limit{PerMinute: 6, Burst: 3},
-}
-
-// errTooMany is shown when a limit is hit.
-var errTooMany = &userError{
-	status:  http.StatusTooManyRequests,
-	heading: "Too many requests",
-	msg:     "You did this too often in a short time. Please wait a minute and try again.",
 }
 
 // rateLimit returns a middleware enforcing l per identifier.

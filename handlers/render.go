@@ -5,6 +5,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+
+	"flinkslink/views"
 )
 
 // render writes a component with the given status. It renders into a buffer
@@ -13,7 +15,8 @@ import (
 func (h *Handler) render(c echo.Context, status int, comp templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
-	if err := comp.Render(c.Request().Context(), buf); err != nil {
+	ctx := views.WithLang(c.Request().Context(), h.lang(c))
+	if err := comp.Render(ctx, buf); err != nil {
 		return err
 	}
 	// Pages show per-person state (links, balances): never cache them.

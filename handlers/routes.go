@@ -45,6 +45,8 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.GET("/", h.handleHome)
 	// Flinks Connect's redirect after a successful connection (carries the LoginId).
 	e.GET("/connect/callback", h.handleConnectCallback, rateLimit(h.cfg.RateLimits.Callback, h.sessionOrIP))
+	// The language switch.
+	e.POST("/language", h.handleLanguage)
 	// This browser's links.
 	e.GET("/links", h.handleLinksIndex)
 	// One link: full page, the htmx polling fragment, and "Try again".

@@ -14,39 +14,25 @@ import (
 // is a 404 without a database query.
 var linkIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
-// stateWords is what each state means to the person waiting.
-var stateWords = map[store.State]struct{ headline, detail string }{
-	store.StateReceived:    {"Connection received", "Your bank is connected. We are about to ask Flinks for your account data."},
-	store.StateAuthorizing: {"Opening a session with Flinks", "We are asking Flinks for access to the data it collected from your bank."},
-	store.StateFetching:    {"Requesting your account data", "Flinks is preparing your accounts, balances and recent transactions."},
-	store.StatePending:     {"Flinks is still collecting your data", "Right after you connect, Flinks reads your accounts from your bank in the background. We check with Flinks every few seconds; this page updates on its own."},
-	store.StateRetrying:    {"Flinks did not answer; trying again", "A temporary problem between us and Flinks. We will retry shortly."},
-	store.StateReady:       {"Your account summary is ready", ""},
-	store.StateFailed:      {"We could not get your account data", ""},
-	store.StateTimedOut:    {"Flinks took too long", ""},
-}
-
-// steps are the stages shown in the progress list, in order.
-var steps = []struct {
-	label  string
-	states []store.State // the states during which this step is the current one
-}{
-	{"Connected to your bank through Flinks Connect", []store.State{store.StateReceived}},
-	{"Session opened with Flinks", []store.State{store.StateAuthorizing}},
-	{"Account data requested", []store.State{store.StateFetching}},
-	{"Flinks collects your data from your bank", []store.State{store.StatePending, store.StateRetrying}},
-	{"Summary ready", []store.State{store.StateReady}},
+// stepStates are, for each step of the progress list (views.Messages.Steps),
+// the states during which it is the current one.
+var stepStates = [len(views.Messages{}.Steps)][]store.State{
+	{store.StateReceived},
+	{store.StateAuthorizing},
+	{store.StateFetching},
+	{store.StatePending, store.StateRetrying},
+	{store.StateReady},
 }
 
 // statusView describes a link's fetch for the polling element.
-func statusView(l store.Link, now time.Time, pollEvery time.Duration) views.StatusView {
-	words := stateWords[l.State]
+func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang string) views.StatusView {
+	m := views.For(lang)
 	v := views.StatusView{
 		State:     string(l.State),
 		Terminal:  l.State.Terminal(),
 		Tone:      "progress",
-		Headline:  words.headline,
-		Detail:    words.detail,
+		Headline:  m.StateHeadline[string(l.State)],
+		Detail:    m.StateDetail[string(l.State)],
 		Polls:     l.Polls,
 		PollEvery: pollEveryAttr(pollEvery),
 	}
@@ -59,19 +45,19 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration) views.Stat
 			end = l.UpdatedAt
 		}
 		v.Elapsed = formatDuration(end.Sub(l.FetchStartedAt))
-		v.StartedAt = "Started " + l.FetchStartedAt.UTC().Format("2006-01-02 15:04:05 MST")
+		v.StartedAt = m.StartedAt + " " + formatTimestamp(l.FetchStartedAt, lang)
 	}
 	if !l.NextPollAt.IsZero() && !v.Terminal {
 		if d := l.NextPollAt.Sub(now); d > 0 {
-			v.NextPoll = "in " + formatDuration(d)
+			v.NextPoll = m.NextCheckIn(formatDuration(d))
 		} else {
-			v.NextPoll = "now"
+			v.NextPoll = m.NextCheckNow
 		}
 	}
 
 	current := -1
-	for i, s := range steps {
-		for _, st := range s.states {
+	for i, states := range stepStates {
+		for _, st := range states {
 			if st == l.State {
 				current = i
 			}
@@ -88,7 +74,7 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration) views.Stat
 		v.Detail = f.Message
 		failedAt = failedStep(l)
 	}
-	for i, s := range steps {
+	for i, label := range m.Steps {
 		st := "todo"
 		switch {
 		case failedAt >= 0 && i < failedAt, current >= 0 && i < current:
@@ -101,7 +87,7 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration) views.Stat
 				st = "done"
 			}
 		}
-		v.Steps = append(v.Steps, views.Step{Label: s.label, Status: st})
+		v.Steps = append(v.Steps, views.Step{Label: label, Status: st})
 	}
 	return v
 }
@@ -145,29 +131,24 @@ func pollEveryAttr(d time.Duration) string {
 }
 
 // linkRow is one line of the links list.
-func linkRow(l store.Link, now time.Time) views.LinkRow {
+func linkRow(l store.Link, now time.Time, lang string) views.LinkRow {
 	return views.LinkRow{
 		URL:         linkPath(l.ID),
 		Institution: l.Institution,
 		State:       string(l.State),
-		StateLabel:  stateLabel(l.State),
-		Created:     formatRelative(now.Sub(l.CreatedAt)),
+		StateLabel:  stateLabel(l.State, lang),
+		Created:     formatRelative(now.Sub(l.CreatedAt), lang),
 		CreatedAt:   l.CreatedAt.UTC().Format(time.RFC3339),
-		Updated:     formatRelative(now.Sub(l.UpdatedAt)),
+		Updated:     formatRelative(now.Sub(l.UpdatedAt), lang),
 		UpdatedAt:   l.UpdatedAt.UTC().Format(time.RFC3339),
 	}
 }
 
 // stateLabel is the short badge text for a state.
-func stateLabel(s store.State) string {
-	switch s {
-	case store.StateReady:
-		return "Ready"
-	case store.StateFailed:
-		return "Failed"
-	case store.StateTimedOut:
-		return "Timed out"
-	default:
-		return "Pending"
+func stateLabel(s store.State, lang string) string {
+	badges := views.For(lang).StateBadge
+	if b, ok := badges[string(s)]; ok {
+		return b
 	}
+	return badges[""]
 }

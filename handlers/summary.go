@@ -12,12 +12,12 @@ import (
 const recentTransactions = 10
 
 // summaryView turns a stored snapshot into the account summary.
-func summaryView(s store.Snapshot) views.SummaryView {
+func summaryView(s store.Snapshot, lang string) views.SummaryView {
 	v := views.SummaryView{
 		Institution: firstNonEmpty(s.InstitutionName, s.Institution),
-		LastRefresh: formatTimestamp(s.LastRefresh),
+		LastRefresh: formatTimestamp(s.LastRefresh, lang),
 		HolderName:  s.HolderName,
-		FetchedAt:   formatTimestamp(s.FetchedAt),
+		FetchedAt:   formatTimestamp(s.FetchedAt, lang),
 	}
 	type total struct {
 		assets, owed int64
@@ -44,7 +44,7 @@ func summaryView(s store.Snapshot) views.SummaryView {
 				t.assets += *a.Current
 			}
 		}
-		v.Accounts = append(v.Accounts, accountView(a, cur))
+		v.Accounts = append(v.Accounts, accountView(a, cur, lang))
 		if v.HolderName == "" {
 			v.HolderName = a.HolderName
 		}
@@ -53,7 +53,7 @@ func summaryView(s store.Snapshot) views.SummaryView {
 	for _, cur := range currencies {
 		t := totals[cur]
 		v.Totals = append(v.Totals, views.TotalView{
-			Currency: cur, Assets: formatMoney(t.assets, cur), Owed: formatMoney(t.owed, cur), Accounts: t.n,
+			Currency: cur, Assets: formatMoney(t.assets, cur, lang), Owed: formatMoney(t.owed, cur, lang), Accounts: t.n,
 		})
 	}
 	return v
@@ -72,7 +72,7 @@ func isCredit(a store.Account) bool {
 	return false
 }
 
-func accountView(a store.Account, cur string) views.AccountView {
+func accountView(a store.Account, cur, lang string) views.AccountView {
 	v := views.AccountView{
 		ID:        a.ID,
 		Title:     firstNonEmpty(a.Title, humanizeType(a.Type), "Account"),
@@ -80,9 +80,9 @@ func accountView(a store.Account, cur string) views.AccountView {
 		Type:      humanizeType(a.Type),
 		Category:  a.Category,
 		Currency:  cur,
-		Current:   formatMoneyPtr(a.Current, cur),
-		Available: formatMoneyPtr(a.Available, cur),
-		Limit:     formatMoneyPtr(a.Limit, cur),
+		Current:   formatMoneyPtr(a.Current, cur, lang),
+		Available: formatMoneyPtr(a.Available, cur, lang),
+		Limit:     formatMoneyPtr(a.Limit, cur, lang),
 	}
 	txs := slices.Clone(a.Transactions)
 	// Flinks does not promise an order: newest first, stable for same-day rows.
@@ -93,12 +93,12 @@ func accountView(a store.Account, cur string) views.AccountView {
 	}
 	for _, t := range txs {
 		v.Transactions = append(v.Transactions, views.TransactionView{
-			Date:        formatDate(t.Date),
+			Date:        formatDate(t.Date, lang),
 			DateISO:     t.Date,
 			Description: t.Description,
-			Debit:       formatMoneyPtr(t.Debit, cur),
-			Credit:      formatMoneyPtr(t.Credit, cur),
-			Balance:     formatMoneyPtr(t.Balance, cur),
+			Debit:       formatMoneyPtr(t.Debit, cur, lang),
+			Credit:      formatMoneyPtr(t.Credit, cur, lang),
+			Balance:     formatMoneyPtr(t.Balance, cur, lang),
 		})
 	}
 	return v

@@ -9,6 +9,7 @@ type Page struct {
 	Title     string // the part before " · Flinks Link"
 	CSRFToken string // echoed into forms and htmx headers
 	Nav       string // which nav item is current: "home", "links"
+	Path      string // this page's path, where the language switch returns to
 }
 
 // HomeView is the landing page: the explanation and the Flinks Connect iframe.

@@ -1,0 +1,268 @@
+package views
+
+import (
+	"context"
+	"fmt"
+)
+
+// Languages the app speaks; Flinks Connect speaks the same two.
+const (
+	English = "en"
+	French  = "fr"
+)
+
+// Messages is every piece of copy the app shows, in one language. It is a
+// struct rather than a map so that a missing translation is a compile error
+// (and an empty one a test failure: see TestMessagesComplete).
+type Messages struct {
+	Lang, OtherLang, OtherLangName, SwitchLanguage string
+
+	AppName, SkipToContent, NavLinkAccount, NavLinks, MainNav, Footer string
+
+	// Landing page.
+	HomeTitle, HomeHeading, HomeIntro                         string
+	HomeStep1, HomeStep2, HomeStep3                           string
+	ConnectFrameTitle, ConnectTrouble, ReloadPage             string
+	ConnectErrorTitle, ConnectErrorToken, ConnectErrorRetry   string
+	SandboxUsers, SandboxIntro1, SandboxIntro2, SandboxIntro3 string
+	SandboxMFA                                                func(answers string) string
+
+	// Link page and status.
+	Elapsed, FlinksPending, NextCheck, StartedAt    string
+	Progress, StepDone, StepCurrent, StepFailed     string
+	StepTodo                                        string
+	Steps                                           [5]string
+	StateHeadline, StateDetail                      map[string]string
+	StateBadge                                      map[string]string
+	NextCheckIn                                     func(d string) string
+	NextCheckNow                                    string
+	WhatYouCanDo, FlinksCode, AboutCode, FlinksSaid string
+	TryAgain, LinkAnother                           string
+	ShowingEarlierData                              func(when string) string
+
+	// Summary.
+	Institution, AccountHolder, LastRefreshed, NoAccounts      string
+	Totals, Currency, Accounts, InDeposit, OwedOnCredit        string
+	CurrentBalance, Available, Limit, NoTransactions, RecentTx string
+	Date, Description, Debit, Credit, Balance                  string
+	OlderNotShown                                              func(n int) string
+
+	// Links list.
+	LinksTitle, LinksEmpty, LinkNow, Status, Created, Updated string
+
+	// Errors.
+	ErrorTitle, BackToStart, BreakoutTitle, BreakoutText, BreakoutContinue string
+	// Errors is every error page's text by key; "%s" in a Message is replaced
+	// by the error's argument (a parameter name, never the raw input).
+	Errors map[string]ErrorText
+}
+
+// ErrorText is one error's heading, explanation and hints.
+type ErrorText struct {
+	Heading, Message string
+	Hints            []string
+}
+
+var english = Messages{
+	Lang: English, OtherLang: French, OtherLangName: "Français", SwitchLanguage: "Afficher en français",
+
+	AppName: "Flinks Link", SkipToContent: "Skip to content", NavLinkAccount: "Link an account", NavLinks: "Your links",
+	MainNav: "Main", Footer: "Account data is read through Flinks in cached mode. Nothing here moves money.",
+
+	HomeTitle: "Link an account", HomeHeading: "Link your bank account",
+	HomeIntro:         "Sign in to your bank inside the Flinks window below. When you finish, we read your accounts through Flinks and show a summary here. Your bank password goes to Flinks only; this app never sees it.",
+	HomeStep1:         "Choose your bank and sign in.",
+	HomeStep2:         "Flinks collects your account data; this can take from a few seconds to a few minutes.",
+	HomeStep3:         "Your account summary appears on the next page, on its own.",
+	ConnectFrameTitle: "Flinks Connect: sign in to your bank", ConnectTrouble: "Trouble with the window above?", ReloadPage: "Reload the page",
+	ConnectErrorTitle: "Flinks Connect could not be opened.",
+	ConnectErrorToken: "We could not get a one-time authorization from Flinks. This is usually temporary.",
+	ConnectErrorRetry: "to try again.",
+	SandboxUsers:      "Sandbox users", SandboxIntro1: "This is a demo: Flinks is simulated by the app's built-in sandbox. In Connect choose",
+	SandboxIntro2: "Flinks Capital", SandboxIntro3: "and sign in as one of these users.",
+	SandboxMFA: func(a string) string { return "Security question: answer " + a + " (whichever fits the question)." },
+
+	Elapsed: "Elapsed", FlinksPending: `Flinks "still processing" answers`, NextCheck: "Next check with Flinks", StartedAt: "Started",
+	Progress: "Progress", StepDone: "Done: ", StepCurrent: "In progress: ", StepFailed: "Failed: ", StepTodo: "Not started: ",
+	Steps: [5]string{
+		"Connected to your bank through Flinks Connect",
+		"Session opened with Flinks",
+		"Account data requested",
+		"Flinks collects your data from your bank",
+		"Summary ready",
+	},
+	StateHeadline: map[string]string{
+		"received":    "Connection received",
+		"authorizing": "Opening a session with Flinks",
+		"fetching":    "Requesting your account data",
+		"pending":     "Flinks is still collecting your data",
+		"retrying":    "Flinks did not answer; trying again",
+		"ready":       "Your account summary is ready",
+		"failed":      "We could not get your account data",
+		"timed_out":   "Flinks took too long",
+	},
+	StateDetail: map[string]string{
+		"received":    "Your bank is connected. We are about to ask Flinks for your account data.",
+		"authorizing": "We are asking Flinks for access to the data it collected from your bank.",
+		"fetching":    "Flinks is preparing your accounts, balances and recent transactions.",
+		"pending":     "Right after you connect, Flinks reads your accounts from your bank in the background. We check with Flinks every few seconds; this page updates on its own.",
+		"retrying":    "A temporary problem between us and Flinks. We will retry shortly.",
+	},
+	StateBadge:   map[string]string{"ready": "Ready", "failed": "Failed", "timed_out": "Timed out", "": "Pending"},
+	NextCheckIn:  func(d string) string { return "in " + d },
+	NextCheckNow: "now",
+	WhatYouCanDo: "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
+	TryAgain: "Try again", LinkAnother: "Link another account",
+	ShowingEarlierData: func(when string) string { return "Showing the data received " + when + "." },
+
+	Institution: "Institution", AccountHolder: "Account holder", LastRefreshed: "Last refreshed by Flinks",
+	NoAccounts: "Flinks returned no accounts for this connection.",
+	Totals:     "Totals", Currency: "Currency", Accounts: "Accounts", InDeposit: "In deposit accounts", OwedOnCredit: "Owed on credit",
+	CurrentBalance: "Current balance", Available: "Available", Limit: "Limit",
+	NoTransactions: "No transactions in the period Flinks returned.", RecentTx: "Most recent transactions",
+	Date: "Date", Description: "Description", Debit: "Debit", Credit: "Credit", Balance: "Balance",
+	OlderNotShown: func(n int) string { return fmt.Sprintf("%d older transactions not shown.", n) },
+
+	LinksTitle: "Your links", LinksEmpty: "You have not linked an account in this browser yet.", LinkNow: "Link one now",
+	Status: "Status", Created: "Created", Updated: "Updated",
+
+	ErrorTitle: "Error", BackToStart: "Back to the start",
+	BreakoutTitle: "Connected", BreakoutText: "Your bank is connected.", BreakoutContinue: "Continue to your account summary",
+
+	Errors: map[string]ErrorText{
+		"missingLoginID":  {"Invalid link from Flinks", "The address is missing the loginId that Flinks Connect adds when a connection succeeds.", []string{"Start again from the home page and finish signing in to your bank in the Flinks window."}},
+		"badLoginID":      {"Invalid link from Flinks", "The loginId in the address is not a valid Flinks identifier.", nil},
+		"duplicateParam":  {"Invalid link from Flinks", "The address has more than one %s parameter.", nil},
+		"missingInst":     {"Invalid link from Flinks", "The address is missing the institution parameter.", nil},
+		"badInst":         {"Invalid link from Flinks", "The institution parameter is not a valid Flinks institution code.", nil},
+		"badAccountID":    {"Invalid link from Flinks", "An accountId in the address is not a valid Flinks identifier.", nil},
+		"tooManyAccounts": {"Invalid link from Flinks", "The address lists too many accounts.", nil},
+		"badTag": {"This connection was not started here", "The address does not carry the code we gave the Flinks window opened in this browser, so we did not accept it.", []string{
+			"Start from the home page in the same browser, and keep cookies enabled for this site.",
+			"If you opened the link in another browser or a private window, go back to the original one.",
+		}},
+		"csrf":         {"Request refused", "This form was not sent from this app's own page, so it was refused. Reload the page and try again.", nil},
+		"tooMany":      {"Too many requests", "You did this too often in a short time. Please wait a minute and try again.", nil},
+		"badLanguage":  {"Unknown language", "Only English and French are available.", nil},
+		"linkNotFound": {"Link not found", "There is no link at this address for this browser. Links are only visible in the browser that created them.", nil},
+		"pageNotFound": {"Page not found", "There is nothing at this address.", nil},
+		"busy":         {"Already running", "A fetch for this link is already running; its progress is shown on the link's page.", nil},
+		"method":       {"Method not allowed", "This address does not accept that kind of request.", nil},
+		"tooLarge":     {"Request too large", "The request was too large.", nil},
+		"badRequest":   {"Bad request", "The request could not be understood.", nil},
+		"internal":     {"Something went wrong", "The app could not complete this request. Nothing was lost; please try again in a moment.", nil},
+		"unavailable":  {"Temporarily unavailable", "The app's database is not answering. Please try again in a moment.", nil},
+	},
+}
+
+var french = Messages{
+	Lang: French, OtherLang: English, OtherLangName: "English", SwitchLanguage: "Show in English",
+
+	AppName: "Flinks Link", SkipToContent: "Aller au contenu", NavLinkAccount: "Lier un compte", NavLinks: "Vos liaisons",
+	MainNav: "Principal", Footer: "Les données des comptes sont lues par Flinks en mode cache. Rien ici ne déplace d'argent.",
+
+	HomeTitle: "Lier un compte", HomeHeading: "Liez votre compte bancaire",
+	HomeIntro:         "Connectez-vous à votre banque dans la fenêtre Flinks ci-dessous. Ensuite, nous lisons vos comptes par Flinks et en affichons un résumé ici. Votre mot de passe bancaire va à Flinks seulement; cette application ne le voit jamais.",
+	HomeStep1:         "Choisissez votre banque et connectez-vous.",
+	HomeStep2:         "Flinks recueille les données de vos comptes; cela peut prendre de quelques secondes à quelques minutes.",
+	HomeStep3:         "Le résumé de vos comptes s'affiche ensuite de lui-même.",
+	ConnectFrameTitle: "Flinks Connect : connexion à votre banque", ConnectTrouble: "Un problème avec la fenêtre ci-dessus?", ReloadPage: "Rechargez la page",
+	ConnectErrorTitle: "Impossible d'ouvrir Flinks Connect.",
+	ConnectErrorToken: "Nous n'avons pas pu obtenir d'autorisation à usage unique de Flinks. C'est généralement temporaire.",
+	ConnectErrorRetry: "pour réessayer.",
+	SandboxUsers:      "Utilisateurs du bac à sable", SandboxIntro1: "Ceci est une démo : Flinks est simulé par le bac à sable intégré. Dans Connect, choisissez",
+	SandboxIntro2: "Flinks Capital", SandboxIntro3: "et connectez-vous avec l'un de ces utilisateurs.",
+	SandboxMFA: func(a string) string { return "Question de sécurité : répondez " + a + " (selon la question)." },
+
+	Elapsed: "Écoulé", FlinksPending: "Réponses « toujours en traitement » de Flinks", NextCheck: "Prochaine vérification auprès de Flinks", StartedAt: "Commencé",
+	Progress: "Progression", StepDone: "Terminé : ", StepCurrent: "En cours : ", StepFailed: "Échec : ", StepTodo: "À venir : ",
+	Steps: [5]string{
+		"Banque connectée par Flinks Connect",
+		"Session ouverte avec Flinks",
+		"Données des comptes demandées",
+		"Flinks recueille vos données auprès de votre banque",
+		"Résumé prêt",
+	},
+	StateHeadline: map[string]string{
+		"received":    "Connexion reçue",
+		"authorizing": "Ouverture d'une session avec Flinks",
+		"fetching":    "Demande des données de vos comptes",
+		"pending":     "Flinks recueille encore vos données",
+		"retrying":    "Flinks n'a pas répondu; nouvel essai",
+		"ready":       "Le résumé de vos comptes est prêt",
+		"failed":      "Nous n'avons pas pu obtenir les données de vos comptes",
+		"timed_out":   "Flinks a mis trop de temps",
+	},
+	StateDetail: map[string]string{
+		"received":    "Votre banque est connectée. Nous allons demander vos données à Flinks.",
+		"authorizing": "Nous demandons à Flinks l'accès aux données recueillies auprès de votre banque.",
+		"fetching":    "Flinks prépare vos comptes, soldes et transactions récentes.",
+		"pending":     "Juste après la connexion, Flinks lit vos comptes auprès de votre banque en arrière-plan. Nous vérifions auprès de Flinks toutes les quelques secondes; cette page se met à jour d'elle-même.",
+		"retrying":    "Un problème temporaire entre nous et Flinks. Nous réessaierons sous peu.",
+	},
+	StateBadge:   map[string]string{"ready": "Prêt", "failed": "Échec", "timed_out": "Délai dépassé", "": "En cours"},
+	NextCheckIn:  func(d string) string { return "dans " + d },
+	NextCheckNow: "maintenant",
+	WhatYouCanDo: "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
+	TryAgain: "Réessayer", LinkAnother: "Lier un autre compte",
+	ShowingEarlierData: func(when string) string { return "Données reçues le " + when + "." },
+
+	Institution: "Institution", AccountHolder: "Titulaire", LastRefreshed: "Dernière mise à jour par Flinks",
+	NoAccounts: "Flinks n'a renvoyé aucun compte pour cette connexion.",
+	Totals:     "Totaux", Currency: "Devise", Accounts: "Comptes", InDeposit: "Dans les comptes de dépôt", OwedOnCredit: "Dû sur le crédit",
+	CurrentBalance: "Solde actuel", Available: "Disponible", Limit: "Limite",
+	NoTransactions: "Aucune transaction dans la période renvoyée par Flinks.", RecentTx: "Transactions les plus récentes",
+	Date: "Date", Description: "Description", Debit: "Débit", Credit: "Crédit", Balance: "Solde",
+	OlderNotShown: func(n int) string { return fmt.Sprintf("%d transactions plus anciennes non affichées.", n) },
+
+	LinksTitle: "Vos liaisons", LinksEmpty: "Vous n'avez encore lié aucun compte dans ce navigateur.", LinkNow: "En lier un maintenant",
+	Status: "État", Created: "Créée", Updated: "Mise à jour",
+
+	ErrorTitle: "Erreur", BackToStart: "Retour au début",
+	BreakoutTitle: "Connecté", BreakoutText: "Votre banque est connectée.", BreakoutContinue: "Continuer vers le résumé de vos comptes",
+	Errors: map[string]ErrorText{
+		"missingLoginID":  {"Lien invalide de Flinks", "L'adresse ne contient pas le loginId que Flinks Connect ajoute quand la connexion réussit.", []string{"Recommencez depuis la page d'accueil et terminez la connexion à votre banque dans la fenêtre Flinks."}},
+		"badLoginID":      {"Lien invalide de Flinks", "Le loginId de l'adresse n'est pas un identifiant Flinks valide.", nil},
+		"duplicateParam":  {"Lien invalide de Flinks", "L'adresse contient plus d'un paramètre %s.", nil},
+		"missingInst":     {"Lien invalide de Flinks", "L'adresse ne contient pas le paramètre institution.", nil},
+		"badInst":         {"Lien invalide de Flinks", "Le paramètre institution n'est pas un code d'institution Flinks valide.", nil},
+		"badAccountID":    {"Lien invalide de Flinks", "Un accountId de l'adresse n'est pas un identifiant Flinks valide.", nil},
+		"tooManyAccounts": {"Lien invalide de Flinks", "L'adresse énumère trop de comptes.", nil},
+		"badTag": {"Cette connexion n'a pas été commencée ici", "L'adresse ne porte pas le code que nous avons donné à la fenêtre Flinks ouverte dans ce navigateur; nous ne l'avons donc pas acceptée.", []string{
+			"Recommencez depuis la page d'accueil dans le même navigateur, en gardant les témoins (cookies) activés pour ce site.",
+			"Si vous avez ouvert le lien dans un autre navigateur ou une fenêtre privée, revenez à l'original.",
+		}},
+		"csrf":         {"Requête refusée", "Ce formulaire n'a pas été envoyé depuis une page de l'application; il a donc été refusé. Rechargez la page et réessayez.", nil},
+		"tooMany":      {"Trop de requêtes", "Vous avez fait cela trop souvent en peu de temps. Attendez une minute, puis réessayez.", nil},
+		"badLanguage":  {"Langue inconnue", "Seuls l'anglais et le français sont offerts.", nil},
+		"linkNotFound": {"Liaison introuvable", "Aucune liaison à cette adresse pour ce navigateur. Les liaisons ne sont visibles que dans le navigateur qui les a créées.", nil},
+		"pageNotFound": {"Page introuvable", "Il n'y a rien à cette adresse.", nil},
+		"busy":         {"Déjà en cours", "Une récupération est déjà en cours pour cette liaison; sa progression s'affiche sur la page de la liaison.", nil},
+		"method":       {"Méthode non permise", "Cette adresse n'accepte pas ce type de requête.", nil},
+		"tooLarge":     {"Requête trop grande", "La requête était trop grande.", nil},
+		"badRequest":   {"Requête invalide", "La requête n'a pas pu être comprise.", nil},
+		"internal":     {"Un problème est survenu", "L'application n'a pas pu traiter cette requête. Rien n'a été perdu; réessayez dans un moment.", nil},
+		"unavailable":  {"Temporairement indisponible", "La base de données de l'application ne répond pas. Réessayez dans un moment.", nil},
+	},
+}
+
+// For returns the messages of lang, English when lang is not French.
+func For(lang string) *Messages {
+	if lang == French {
+		return &french
+	}
+	return &english
+}
+
+type langKey struct{}
+
+// WithLang returns a context whose components render in lang.
+func WithLang(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+// t returns the messages for the language in ctx.
+func t(ctx context.Context) *Messages {
+	lang, _ := ctx.Value(langKey{}).(string)
+	return For(lang)
+}
