@@ -161,6 +161,8 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 		t.Errorf("top window at %s, want %s/links/{id} without the LoginId", location, base)
 	}
 	shot(t, ctx, "3-pending")
+	// The Details panel, opened while pending (browser_timeline_test.go).
+	browserTimelineWhilePending(t, ctx)
 
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="ready"] [data-testid=summary]`))); err != nil {
 		shot(t, ctx, "failed-ready")
@@ -183,6 +185,10 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 	if evaluate[bool](t, ctx, `document.querySelector("#link-status").hasAttribute("hx-get")`) {
 		t.Error("the ready render still polls")
 	}
+	// The Details panel once ready, then through "Refresh data".
+	browserTimelineEnded(t, ctx, base)
+	// Keep last: it switches to French and leaves the link page.
+	browserRefreshFrenchAndLinks(t, ctx, base)
 	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir)
 }
 

@@ -43,6 +43,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal shuts down gracefully; a second one kills at once.
+	go func() { <-ctx.Done(); stop() }()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "flinkslink:", err)
 		os.Exit(1)
@@ -199,6 +201,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		e.Any(handlers.SandboxPrefix+"/*", echo.WrapHandler(sb))
 		hcfg.Sandbox = true
 		hcfg.Scenarios = scenarioViews(sandbox.Scenarios())
+		hcfg.SandboxPending = sb // the scenario card's pending-duration control
 		log.Info("flinks: embedded sandbox", "api", apiURL.String(), "connect", base+connectURL.Path, "time_scale", cfg.SandboxScale)
 	} else {
 		log.Info("flinks: external", "api", apiURL.String(), "connect", connectURL.String(),
@@ -216,6 +219,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
+	hcfg.Cards = client // "Delete" calls DeleteCard
 	var tokens handlers.TokenSource
 	if secret != "" {
 		tokens = client
@@ -271,15 +275,34 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	cancelFetches()
-	f.Wait()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// At once: end the fetches' waits and stop accepting requests (those in
+	// flight may finish). Fetches first, so none starts a call to a closed
+	// listener (the embedded sandbox's). Every step of a fetch is already
+	// persisted, in its own transaction, so an interrupted fetch stays
+	// unfinished and the next start resumes it.
+	cancelFetches()
+	shutdownErr := make(chan error, 1)
+	go func() { shutdownErr <- srv.Shutdown(shutdownCtx) }()
+	stopped := make(chan struct{})
+	go func() { f.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-shutdownCtx.Done():
+		log.Warn("fetches still stopping at the shutdown deadline; they resume at the next start")
 	}
+	if err := <-shutdownErr; err != nil {
+		log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
+		srv.Close()
+	}
+	log.Info("stopped")
 	return nil
 }
+
+// shutdownTimeout bounds a graceful shutdown: fetches stop at once, requests
+// in flight get this long to finish.
+const shutdownTimeout = 4 * time.Second
 
 // runSandbox serves the Flinks sandbox alone, at the root, for another process or curl.
 func runSandbox(ctx context.Context, args []string, cfg config, log *slog.Logger, ready chan<- string) error {
@@ -342,6 +365,7 @@ func scenarioViews(sc []sandbox.Scenario) []views.ScenarioView {
 				answers = append(answers, answer)
 			}
 			slices.Sort(answers)
+			v.MFAAnswers = slices.Compact(slices.Clone(answers)) // before the line below compacts answers in place
 			v.MFA = "Security question: answer " + strings.Join(slices.Compact(answers), ", ") + " (whichever fits the question)."
 		}
 		out = append(out, v)

@@ -300,7 +300,7 @@ func (c *Client) accounts(ctx context.Context, obs *observer, method, endpoint, 
 		if out.Accounts == nil {
 			return errors.New("no Accounts in response")
 		}
-		if out.RequestID == "" {
+		if !c.usableRequestID(out.RequestID, r) {
 			out.RequestID = requestID
 		}
 		return nil

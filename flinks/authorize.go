@@ -187,6 +187,10 @@ func (c *Client) authorize(ctx context.Context, obs *observer, req AuthorizeRequ
 		if err := json.Unmarshal(body, &out); err != nil {
 			return err
 		}
+		if out.RequestID != "" && !c.usableRequestID(out.RequestID, r) {
+			// Not something to put in a URL, a Call and the app's database.
+			return errors.New("unusable RequestId in response")
+		}
 		if out.RequestID == "" {
 			// The MFA answer's 200 carries the 203's RequestId; fall back to it.
 			out.RequestID = req.RequestID

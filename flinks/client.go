@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -158,6 +159,16 @@ type observer struct {
 	onCall  func(Call)
 	private []string // ids (the LoginId) redacted from every error and Call of this operation
 	secrets []string // credentials minted during this operation (authorize tokens), redacted everywhere
+	// callTimeout bounds each exchange, from sending the request to the last byte
+	// of the body; 0 leaves only the HTTP client's own timeout.
+	callTimeout time.Duration
+}
+
+func (o *observer) timeout() time.Duration {
+	if o == nil {
+		return 0
+	}
+	return o.callTimeout
 }
 
 func (o *observer) timeNow() time.Time {
@@ -174,7 +185,17 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 		r.private = append(r.private, obs.private...)
 		r.secrets = append(r.secrets, obs.secrets...)
 	}
-	req, err := c.newRequest(ctx, r)
+	// The per-call deadline covers the whole exchange, body included: a server
+	// that sends its headers and then trickles (or stalls) the body is cut off
+	// like one that never answers. ctx (the caller's) still decides cancellation.
+	callCtx := ctx
+	timeout := obs.timeout()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	req, err := c.newRequest(callCtx, r)
 	if err != nil {
 		return fmt.Errorf("flinks: %s: %w", r.endpoint, err)
 	}
@@ -184,7 +205,7 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		call.Duration = time.Since(start)
-		err = c.transportError(ctx, r, err)
+		err = c.transportError(ctx, r, err, timeout)
 		call.Err = c.scrub(err.Error(), r)
 		obs.report(call)
 		return err
@@ -198,18 +219,30 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	call.Duration = time.Since(start)
-	if readErr != nil && ctx.Err() != nil {
-		call.Err = ctx.Err().Error()
+	if readErr != nil {
+		// The answer broke off: the connection was reset or closed before the
+		// declared length, or the per-call timeout ran out mid-body. Nothing in a
+		// partial answer can be trusted, so it is a network failure (retried),
+		// whatever its status line said.
+		// Body stays nil: a partial answer may hold half a credential (a token
+		// cut before decode could mark it secret) and says nothing useful.
 		call.StatusCode = status
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			call.Err = ctxErr.Error()
+			obs.report(call)
+			return fmt.Errorf("flinks: %s: %w", r.endpoint, ctxErr)
+		}
+		te := c.bodyError(r, status, readErr, timeout)
+		call.Err = te.msg
 		obs.report(call)
-		return fmt.Errorf("flinks: %s: %w", r.endpoint, ctx.Err())
+		return fmt.Errorf("flinks: %s: %w", r.endpoint, te)
 	}
 	tooLarge := int64(len(body)) > limit
 	if tooLarge {
 		body = body[:limit]
 	}
 
-	env := parseEnvelope(body)
+	env := c.cleanEnvelope(parseEnvelope(body), r)
 	// Some clients distinguish ready from pending by the body's HttpStatusCode; if
 	// the status line says 200 but the envelope says otherwise, the envelope wins.
 	if status == http.StatusOK {
@@ -228,8 +261,6 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	case contains(r.ok, status):
 		var detail error
 		switch {
-		case readErr != nil:
-			detail = fmt.Errorf("reading body: %w", readErr)
 		case tooLarge:
 			detail = fmt.Errorf("response body exceeds %d bytes", limit)
 		default:
@@ -240,7 +271,7 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 			result = &Error{
 				Endpoint:   r.endpoint,
 				StatusCode: status,
-				Message:    "malformed response",
+				Message:    msgMalformed,
 				RequestID:  firstNonEmpty(env.RequestID, r.requestID),
 			}
 		}
@@ -289,10 +320,11 @@ func (c *Client) endpointURL(endpoint string) string {
 	return c.base + "/BankingServices/" + endpoint
 }
 
-// transportError wraps a failed round trip. A cancelled context is reported as the
-// context's error; anything else becomes a *TransportError whose URL has the path id
+// transportError wraps a failed round trip. A cancelled ctx (the caller's, not the
+// per-call deadline) is reported as the context's error; anything else, including
+// the per-call timeout, becomes a *TransportError whose URL has the path id
 // (RequestId or LoginId) redacted.
-func (c *Client) transportError(ctx context.Context, r *request, err error) error {
+func (c *Client) transportError(ctx context.Context, r *request, err error, timeout time.Duration) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("flinks: %s: %w", r.endpoint, ctxErr)
 	}
@@ -304,12 +336,28 @@ func (c *Client) transportError(ctx context.Context, r *request, err error) erro
 		}
 		err = &url.Error{Op: ue.Op, URL: u, Err: ue.Err}
 	}
-	return fmt.Errorf("flinks: %s: %w", r.endpoint, &TransportError{Err: err, msg: c.scrub(err.Error(), r)})
+	msg := err.Error()
+	if timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("no answer within %s: %s", timeout, msg)
+	}
+	return fmt.Errorf("flinks: %s: %w", r.endpoint, &TransportError{Err: err, msg: c.scrub(msg, r)})
 }
 
-// TransportError is a network-level failure (connection refused, reset, timeout):
-// no HTTP response was received. Its text has keys and the LoginId redacted. KindOf
-// reports KindRetryLater for it.
+// bodyError is the *TransportError for an answer whose body could not be read to
+// the end.
+func (c *Client) bodyError(r *request, status int, readErr error, timeout time.Duration) *TransportError {
+	err := fmt.Errorf("reading the body of an HTTP %d answer: %w", status, readErr)
+	msg := err.Error()
+	if timeout > 0 && errors.Is(readErr, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("answer not complete within %s (HTTP %d): %s", timeout, status, readErr)
+	}
+	return &TransportError{Err: err, msg: c.scrub(msg, r)}
+}
+
+// TransportError is a network-level failure: no complete HTTP answer was received
+// (connection refused or reset, a body cut short of its Content-Length, or no
+// complete answer within FetchOptions.CallTimeout or the HTTP client's timeout).
+// Its text has keys and the LoginId redacted. KindOf reports KindRetryLater for it.
 type TransportError struct {
 	Err error // the underlying error; a *url.Error's URL has the path id redacted
 	msg string
@@ -359,6 +407,49 @@ func parseEnvelope(body []byte) envelope {
 		return envelope{}
 	}
 	return env
+}
+
+// flinksCodePattern is the shape of every FlinksCode (OPERATION_PENDING, ...).
+var flinksCodePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// maxRequestIDLen bounds a RequestId taken from an answer (Flinks' are GUIDs).
+const maxRequestIDLen = 128
+
+// cleanEnvelope drops envelope fields that cannot be what Flinks sends: a
+// FlinksCode that is not a code, and a RequestId that is too long or carries a
+// credential or the LoginId. Both end up in errors, Calls and the app's
+// database, so a confused or hostile upstream must not be able to put an id
+// there that this package promises to keep out.
+func (c *Client) cleanEnvelope(env envelope, r *request) envelope {
+	env.FlinksCode = strings.TrimSpace(env.FlinksCode)
+	if env.FlinksCode != "" && !flinksCodePattern.MatchString(env.FlinksCode) {
+		env.FlinksCode = ""
+	}
+	if !c.usableRequestID(env.RequestID, r) {
+		env.RequestID = ""
+	}
+	return env
+}
+
+// usableRequestID reports whether id can be used and shown as a RequestId:
+// non-empty, short, printable ASCII without spaces, and containing none of the
+// call's credentials or private ids.
+func (c *Client) usableRequestID(id string, r *request) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] >= 0x7f {
+			return false
+		}
+	}
+	lower := strings.ToLower(id)
+	for _, v := range c.sensitive(r, true) {
+		if strings.Contains(lower, strings.ToLower(v)) {
+			return false
+		}
+	}
+	return true
 }
 
 func contains(list []int, v int) bool {

@@ -113,7 +113,7 @@ func TestGenerateAuthorizeTokenErrors(t *testing.T) {
 		reply(w, 200, `{"HttpStatusCode":200}`)
 	})
 	_, err = c2.GenerateAuthorizeToken(t.Context())
-	if !errors.As(err, &fe) || fe.Kind() != flinks.KindUnexpected || fe.Message != "malformed response" {
+	if !errors.As(err, &fe) || fe.Kind() != flinks.KindRetryLater || fe.Message != "malformed response" {
 		t.Errorf("200 without token: err = %v", err)
 	}
 }

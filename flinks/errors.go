@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrPending matches (with errors.Is) any *Error whose Kind is KindPending: Flinks
@@ -29,9 +30,16 @@ type Error struct {
 	Endpoint   string // e.g. "GetAccountsDetailAsync"; never contains an id
 	StatusCode int    // HTTP status (or the body's HttpStatusCode when a 200 carried another one)
 	FlinksCode string // e.g. "OPERATION_PENDING", "SESSION_NONEXISTENT"; empty when the body was not JSON
-	Message    string // Flinks' Message, scrubbed; the status text for non-JSON bodies; "malformed response" for an unusable 2xx
+	Message    string // Flinks' Message, scrubbed and capped; the status text for non-JSON bodies; "malformed response" for an unusable 2xx
 	RequestID  string // the RequestId the answer is about, when known
 }
+
+// msgMalformed is Error.Message for a 2xx whose body could not be used.
+const msgMalformed = "malformed response"
+
+// maxMessageLen caps Error.Message: Flinks' messages are one sentence, and the
+// app stores and shows this text.
+const maxMessageLen = 300
 
 // Error formats the error as "flinks: <Endpoint>: <status> [<FlinksCode>][: <Message>]".
 func (e *Error) Error() string {
@@ -61,14 +69,16 @@ type Kind int
 
 // The kinds of error. The zero Kind is KindUnexpected.
 const (
-	// KindUnexpected is anything else, including an unusable body on a 2xx, a
-	// redirect, a 203 outside Authorize and unknown 4xx codes.
+	// KindUnexpected is anything else, including a redirect, a 203 outside
+	// Authorize and unknown 4xx codes.
 	KindUnexpected Kind = iota
 	// KindPending is a 202 OPERATION_PENDING / OPERATION_DISPATCHED: poll the Async endpoint.
 	KindPending
-	// KindRetryLater is a network error, a 5xx, 408, 429, RETRY_LATER,
-	// TOO_MANY_REQUESTS, CARD_IN_USE, CONCURRENT_SESSION or AGGREGATION_ERROR:
-	// retry the same call with backoff.
+	// KindRetryLater is a network error (including a body cut short and a call
+	// timeout), a 5xx, 408, 429, RETRY_LATER, TOO_MANY_REQUESTS, CARD_IN_USE,
+	// CONCURRENT_SESSION or AGGREGATION_ERROR, or a 2xx whose body could not be
+	// used (Message "malformed response": garbled or truncated JSON, an HTML page,
+	// a data answer without Accounts): retry the same call with backoff.
 	KindRetryLater
 	// KindReauthorize is SESSION_NONEXISTENT or SESSION_EXPIRED: the RequestId is
 	// gone; call Authorize again for a new one.
@@ -147,6 +157,11 @@ func (e *Error) Kind() Kind {
 	if e.StatusCode == http.StatusAccepted {
 		return KindPending
 	}
+	// A success status with an unusable body is most likely garbled on the way
+	// (a proxy, a cut connection); the same call usually works when repeated.
+	if e.StatusCode >= 200 && e.StatusCode < 300 && e.FlinksCode == "" && e.Message == msgMalformed {
+		return KindRetryLater
+	}
 	// A wrong secret answers 401 UNAUTHORIZED here: never the user's fault.
 	if e.Endpoint == epGenerateAuthorizeToken && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden) {
 		return KindMisconfigured
@@ -217,7 +232,7 @@ func (c *Client) newError(r *request, status int, env envelope) *Error {
 		Endpoint:   r.endpoint,
 		StatusCode: status,
 		FlinksCode: strings.TrimSpace(env.FlinksCode),
-		Message:    scrubGUIDs(c.scrub(strings.TrimSpace(env.Message), r)),
+		Message:    capText(scrubGUIDs(c.scrub(strings.TrimSpace(env.Message), r)), maxMessageLen),
 		RequestID:  firstNonEmpty(env.RequestID, r.requestID),
 	}
 	if !env.valid && e.Message == "" {
@@ -230,6 +245,18 @@ func (c *Client) newError(r *request, status int, env envelope) *Error {
 }
 
 const redacted = "[redacted]"
+
+// capText shortens s to at most n bytes, on a rune boundary, marking the cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
 
 // minSecretLen keeps scrubbing from mangling messages when a configured value is
 // absurdly short (a one-letter password would otherwise erase every "a").
@@ -285,7 +312,9 @@ func replaceFold(s, old string) string {
 	return re.ReplaceAllLiteralString(s, redacted)
 }
 
-var guidRE = regexp.MustCompile(`(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
+// guidRE has no word boundaries: "LoginId_<guid>" or a GUID run into other hex
+// digits must not slip through.
+var guidRE = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
 // scrubGUIDs redacts anything GUID-shaped from a Flinks message: LoginIds, tokens and
 // keys are all GUIDs, and Flinks echoes ids we may not know about (DeleteCard says

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -69,7 +68,10 @@ func TestErrorKind(t *testing.T) {
 		{"GetAccountsDetail", 403, "", "", flinks.KindMisconfigured},
 		{"GetAccountsDetail", 405, "", "", flinks.KindMisconfigured},
 
-		{"GetAccountsDetail", 200, "", "malformed response", flinks.KindUnexpected},
+		// An unusable 2xx is retried: it is most likely garbled on the way.
+		{"GetAccountsDetail", 200, "", "malformed response", flinks.KindRetryLater},
+		{"GetAccountsDetailAsync", 200, "", "malformed response", flinks.KindRetryLater},
+		{"GenerateAuthorizeToken", 200, "", "malformed response", flinks.KindRetryLater},
 		{"GetAccountsDetail", 203, "", "", flinks.KindUnexpected},
 		{"GetAccountsDetail", 302, "", "", flinks.KindUnexpected},
 		{"GetAccountsDetail", 400, "", "", flinks.KindUnexpected},
@@ -132,7 +134,6 @@ func TestResponseClassification(t *testing.T) {
 		name      string
 		status    int
 		body      string
-		truncate  bool // declare a longer Content-Length than is sent
 		want      *flinks.Error
 		wantKind  flinks.Kind
 		wantNoErr bool
@@ -150,19 +151,17 @@ func TestResponseClassification(t *testing.T) {
 		{name: "disabled", status: 401, body: `{"HttpStatusCode":401,"FlinksCode":"DISABLED_LOGIN","Message":"disabled"}`,
 			want: &flinks.Error{StatusCode: 401, FlinksCode: "DISABLED_LOGIN", Message: "disabled", RequestID: "r1"}, wantKind: flinks.KindNeedsUser},
 		{name: "malformed JSON on 200", status: 200, body: `{"HttpStatusCode":200,"Accounts":[`,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
+			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "200 without Accounts", status: 200, body: `{"HttpStatusCode":200}`,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
+			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "200 null", status: 200, body: `null`,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
+			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "200 with a bad amount", status: 200, body: `{"Accounts":[{"Balance":{"Current":"lots"}}]}`,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
-		{name: "truncated body", status: 200, body: `{"HttpStatusCode":200,"Accounts":[{"Id":"a"`, truncate: true,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
+			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "HTML 502", status: 502, body: `<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>`,
 			want: &flinks.Error{StatusCode: 502, Message: "Bad Gateway", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "HTML 200", status: 200, body: `<html>captive portal</html>`,
-			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindUnexpected},
+			want: &flinks.Error{StatusCode: 200, Message: "malformed response", RequestID: "r1"}, wantKind: flinks.KindRetryLater},
 		{name: "404 route", status: 404, body: `404 page not found`,
 			want: &flinks.Error{StatusCode: 404, Message: "Not Found", RequestID: "r1"}, wantKind: flinks.KindMisconfigured},
 		{name: "redirect not followed", status: 302, body: ``,
@@ -179,9 +178,6 @@ func TestResponseClassification(t *testing.T) {
 			mux.HandleFunc(prefix+"GetAccountsDetailAsync/r1", func(w http.ResponseWriter, r *http.Request) {
 				if tt.status == 302 {
 					w.Header().Set("Location", "https://elsewhere.example/steal")
-				}
-				if tt.truncate {
-					w.Header().Set("Content-Length", strconv.Itoa(len(tt.body)+100))
 				}
 				w.WriteHeader(tt.status)
 				fmt.Fprint(w, tt.body)

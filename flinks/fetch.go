@@ -35,6 +35,12 @@ type FetchOptions struct {
 	// ("full jitter"). Defaults 1 s and 30 s.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// CallTimeout bounds each HTTP exchange, from sending the request to the last
+	// byte of the answer, independently of the HTTP client's own timeout: a call
+	// whose headers never come, or whose body stalls, ends as a *TransportError
+	// (KindRetryLater) and is retried like a network error. Default
+	// DefaultTimeout (4 min), longer than Flinks' 210 s synchronous limit.
+	CallTimeout time.Duration
 	// OnCall, if set, is called synchronously after every HTTP call, including
 	// GenerateAuthorizeToken and retries.
 	OnCall func(Call)
@@ -69,6 +75,9 @@ func (o FetchOptions) withDefaults() FetchOptions {
 		o.BackoffMax = 30 * time.Second
 	}
 	o.BackoffMax = max(o.BackoffMax, o.BackoffBase)
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultTimeout
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -79,7 +88,7 @@ func (o FetchOptions) withDefaults() FetchOptions {
 type Call struct {
 	Endpoint   string // "GenerateAuthorizeToken", "Authorize", "GetAccountsDetail" or "GetAccountsDetailAsync"
 	Method     string
-	StatusCode int // 0 for a network error
+	StatusCode int // 0 when no status line arrived (a network error before the answer)
 	FlinksCode string
 	RequestID  string
 	// Attempt is the 1-based attempt number within the step; for
@@ -93,7 +102,8 @@ type Call struct {
 	// LoginId; "" when a response was read and, for a 2xx, decoded.
 	Err string
 	// Body is the raw response body, capped at 256 KiB, with the API key, secret
-	// key and authorize tokens redacted; nil on a network error. It still contains
+	// key and authorize tokens redacted; nil when no complete answer arrived
+	// (Err says why). It still contains
 	// the LoginId (Login.Id) and personal data (holder, account numbers): mask it
 	// before showing or storing it.
 	Body []byte
@@ -143,8 +153,9 @@ type StateChange struct {
 func (c *Client) FetchCached(ctx context.Context, loginID string, opts FetchOptions) (*AccountsDetail, error) {
 	f := &fetcher{c: c, loginID: loginID, o: opts.withDefaults()}
 	f.obs = &observer{
-		now:     f.o.Now,
-		private: []string{loginID},
+		now:         f.o.Now,
+		callTimeout: f.o.CallTimeout,
+		private:     []string{loginID},
 		onCall: func(call Call) {
 			call.Attempt = f.attempt
 			if f.o.OnCall != nil {

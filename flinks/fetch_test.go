@@ -327,7 +327,8 @@ func TestFetchCachedTerminalErrors(t *testing.T) {
 		{"disabled login on data", "GetAccountsDetail", flinksError(401, "DISABLED_LOGIN", "disabled", "req-1"), flinks.KindNeedsUser, "DISABLED_LOGIN"},
 		{"bad secret", "GenerateAuthorizeToken", flinksError(401, "UNAUTHORIZED", "You must provide a valid auth key", ""), flinks.KindMisconfigured, "UNAUTHORIZED"},
 		{"bad api key", "GetAccountsDetail", answer{status: 403, body: `{"message":"Forbidden"}`}, flinks.KindMisconfigured, ""},
-		{"malformed 200", "GetAccountsDetail", answer{status: 200, body: `{"Accounts": [`}, flinks.KindUnexpected, ""},
+		{"400 without a code", "GetAccountsDetail", answer{status: 400, body: `{"Message":"bad"}`}, flinks.KindUnexpected, ""},
+		{"invalid request", "GetAccountsDetail", flinksError(400, "INVALID_REQUEST", "missing field", "req-1"), flinks.KindMisconfigured, "INVALID_REQUEST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

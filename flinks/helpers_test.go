@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -139,6 +140,11 @@ type answer struct {
 	body   string
 	hang   bool // block until the client goes away
 	close  bool // drop the connection without answering
+	// Broken bodies: the status line and headers arrive, the body does not.
+	truncate bool          // declare a Content-Length longer than the body sent
+	cut      bool          // send half the body, then drop the connection
+	stall    time.Duration // send half the body, wait this long (or until the client goes), send the rest
+	location string        // Location header, for redirects
 }
 
 type recorded struct {
@@ -238,9 +244,52 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			conn.Close()
 		}
+	case a.truncate, a.cut, a.stall > 0:
+		brokenReply(w, r, a)
 	default:
+		if a.location != "" {
+			w.Header().Set("Location", a.location)
+		}
 		reply(w, a.status, a.body)
 	}
+}
+
+// brokenReply sends a's status and headers, then a body that does not arrive whole.
+func brokenReply(w http.ResponseWriter, r *http.Request, a answer) {
+	half := len(a.body) / 2
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+	if a.truncate {
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+100))
+	}
+	w.WriteHeader(a.status)
+	switch {
+	case a.truncate:
+		// The server closes the connection when the handler returns short.
+		io.WriteString(w, a.body)
+	case a.cut:
+		io.WriteString(w, a.body[:half])
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	default:
+		io.WriteString(w, a.body[:half])
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(a.stall):
+			io.WriteString(w, a.body[half:])
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// count is how many calls endpoint got, read under the lock: a handler that
+// never answered has written nothing the race detector can order after.
+func (f *fake) count(endpoint string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[endpoint]
 }
 
 func (f *fake) requests() []recorded {

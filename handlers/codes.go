@@ -1,6 +1,13 @@
 package handlers
 
-import "flinkslink/handlers/fetcher"
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"flinkslink/handlers/fetcher"
+)
 
 // codeInfo explains a FlinksCode (or one of our own) to the person who sees it.
 type codeInfo struct {
@@ -44,15 +51,80 @@ var codeCatalogue = map[string]codeInfo{
 	"NO_TRANSACTION":                     {"No transactions", "Flinks found no transactions (or too few) for this connection.", "Link an account that has recent activity.", false, flinksErrorDocs},
 	"METHOD_NOT_AVAILABLE":               {"Feature not enabled", "This Flinks feature is not enabled for this app.", "Please tell the app's operators.", false, flinksErrorDocs},
 	fetcher.CodeTimedOut:                 {"Flinks took too long", "Flinks was still collecting your data when our time limit ran out. Accounts with many transactions can take long.", "Try again: Flinks may have finished by now.", true, "https://docs.flinks.com/api/connect/endpoints/account-linking/get-accounts-detail-async"},
-	fetcher.CodeNetwork:                  {"Flinks could not be reached", "We could not reach Flinks after several tries.", "Try again in a few minutes.", true, ""},
+	fetcher.CodeNetwork:                  {"Flinks could not be reached", "We could not reach Flinks, or its answers broke off or did not come in time, several times in a row.", "Try again in a few minutes.", true, ""},
 	fetcher.CodeMalformed:                {"Unreadable answer from Flinks", "Flinks answered with data we could not read, even after retrying.", "Try again; if it keeps happening, tell the app's operators.", true, ""},
+	fetcher.CodeMFARequired:              {"Your bank asks a security question", "Your bank wants a security question answered before Flinks can read your accounts again, and that can only be done in the Flinks window.", "Link the account again from the start and answer the question.", false, flinksErrorDocs},
 	fetcher.CodeUnexpected:               {"Something went wrong", "The request to Flinks failed in an unexpected way.", "Try again; if it keeps happening, tell the app's operators.", true, ""},
 }
 
-// describeCode returns the catalogue entry for code, or the generic one.
+// describeCode returns the catalogue entry for code (a FlinksCode, one of the
+// fetcher's codes or an "HTTP_nnn" status the fetcher records when Flinks gave no
+// code), or the generic one.
 func describeCode(code string) codeInfo {
+	info, _ := lookupCode(code)
+	return info
+}
+
+// lookupCode is describeCode that also says whether the entry is specific to
+// code (false: the generic UNEXPECTED entry).
+func lookupCode(code string) (codeInfo, bool) {
+	code = strings.ToUpper(strings.TrimSpace(code))
 	if info, ok := codeCatalogue[code]; ok {
-		return info
+		return info, code != fetcher.CodeUnexpected
 	}
-	return codeCatalogue[fetcher.CodeUnexpected]
+	if rest, ok := strings.CutPrefix(code, "HTTP_"); ok && len(rest) == 3 {
+		if status, err := strconv.Atoi(rest); err == nil {
+			if info, ok := describeStatus(status); ok {
+				return info, true
+			}
+		}
+	}
+	return codeCatalogue[fetcher.CodeUnexpected], false
+}
+
+// describeStatus explains an HTTP status Flinks answered without a FlinksCode
+// (the fetcher records it as HTTP_nnn), following the client's retry policy:
+// 408, 429 and 5xx are transient; 401/403 and 404/405 are our configuration;
+// a redirect means the configured Flinks address is wrong.
+func describeStatus(status int) (codeInfo, bool) {
+	const operators = "This is a problem on our side; please tell the app's operators."
+	switch {
+	case status >= 300 && status <= 399:
+		return codeInfo{"Flinks answered from elsewhere",
+			fmt.Sprintf("Flinks answered with a redirect (HTTP %d) instead of the data. For safety we do not follow redirects with this app's keys; the Flinks address configured for this app is probably wrong.", status),
+			operators, false, ""}, true
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		info := codeCatalogue["ACCESS_DENIED"]
+		info.Message = fmt.Sprintf("Flinks refused this app's keys (HTTP %d), so it could not open a session.", status)
+		return info, true
+	case status == http.StatusNotFound, status == http.StatusMethodNotAllowed:
+		return codeInfo{"Flinks address not found",
+			fmt.Sprintf("Flinks did not recognise the address we called (HTTP %d); the Flinks address or customer id configured for this app is probably wrong.", status),
+			operators, false, ""}, true
+	case status == http.StatusRequestTimeout:
+		return codeInfo{"Flinks did not answer in time",
+			"Flinks gave up waiting for our request (HTTP 408), several times in a row.",
+			"Try again in a few minutes.", true, ""}, true
+	case status == http.StatusTooManyRequests:
+		info := codeCatalogue["TOO_MANY_REQUESTS"]
+		info.Message = "Flinks asked us to slow down (HTTP 429) and kept doing so after we waited."
+		return info, true
+	case status >= 400 && status <= 499:
+		return codeInfo{"Request refused by Flinks",
+			fmt.Sprintf("Flinks refused our request (HTTP %d) without saying why.", status),
+			operators, false, ""}, true
+	case status >= 500 && status <= 599:
+		return codeInfo{"Flinks is having problems",
+			fmt.Sprintf("Flinks answered with a server error (HTTP %d) several times in a row; the problem is on Flinks' side.", status),
+			"Try again in a few minutes.", true, ""}, true
+	}
+	return codeInfo{}, false
+}
+
+// ExplainCode returns the words the failure page shows for a failure code (a
+// FlinksCode, one of the fetcher's codes or "HTTP_nnn"), and whether they are
+// specific to it rather than the generic "something went wrong" entry.
+func ExplainCode(code string) (title, message, action string, specific bool) {
+	info, specific := lookupCode(code)
+	return info.Title, info.Message, info.Action, specific
 }

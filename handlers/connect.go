@@ -36,10 +36,11 @@ func parseCallback(q map[string][]string, sessionTag string) (callbackParams, er
 	one := func(name string) (string, error) {
 		vs := q[name]
 		switch {
+		case len(vs) > 1:
+			// Checked first: "accountId=&accountId=<id>" must not pass as "none".
+			return "", &userError{status: http.StatusBadRequest, key: "duplicateParam", arg: name}
 		case len(vs) == 0 || strings.TrimSpace(vs[0]) == "":
 			return "", nil
-		case len(vs) > 1:
-			return "", &userError{status: http.StatusBadRequest, key: "duplicateParam", arg: name}
 		}
 		return strings.TrimSpace(vs[0]), nil
 	}

@@ -70,6 +70,13 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 		Message: strings.Replace(text.Message, "%s", arg, 1),
 		Hints:   text.Hints,
 	}
+	// The JSON API answers errors in JSON: its clients are scripts.
+	if isAPIPath(c) {
+		if err := writeAPIError(c, status, key, v.Message); err != nil {
+			h.log.Error("write API error", "err", err)
+		}
+		return
+	}
 	var rerr error
 	if isFragment(c) {
 		rerr = h.render(c, status, views.ErrorAlert(v))

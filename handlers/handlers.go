@@ -25,6 +25,9 @@ type Store interface {
 	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)
 	Snapshot(ctx context.Context, linkID string) (store.Snapshot, error)
 	StartNewFetch(ctx context.Context, linkID string) (store.Link, error)
+	LoginID(ctx context.Context, linkID string) (string, error)
+	DeleteLink(ctx context.Context, linkID string) error
+	TimelineStore
 }
 
 // Fetcher runs a link's Flinks fetch in the background, on the server's
@@ -58,8 +61,18 @@ type Config struct {
 	PollEvery time.Duration
 	// SecureCookies marks cookies Secure; main sets it when PublicURL is https.
 	SecureCookies bool
-	// RateLimits bound the redirect handler and "Try again"; zero means DefaultRateLimits.
+	// RateLimits bound the redirect handler, "Try again", "Refresh data" and
+	// "Delete"; zero (as a whole or per field) means DefaultRateLimits.
 	RateLimits RateLimits
+	// Cards deletes a LoginId at Flinks ("Delete"); main passes the Flinks client.
+	// Nil: deleting is refused.
+	Cards CardDeleter
+	// SandboxPending is the embedded sandbox's pending-duration control, shown
+	// on the scenario card; nil hides it (and its route answers 404).
+	SandboxPending PendingOverrider
+	// LongerThanUsual is the fetch time after which a pending link says it is
+	// taking longer than usual; zero means DefaultLongerThanUsual.
+	LongerThanUsual time.Duration
 }
 
 // Handler serves every route of the app.
@@ -71,6 +84,7 @@ type Handler struct {
 	tokens   TokenSource
 	sessions sessions.Store
 	now      func() time.Time
+	pending  pendingSetting // the sandbox's pending duration chosen on the scenario card
 }
 
 // New returns a Handler. tokens may be nil.
@@ -78,8 +92,18 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 	if cfg.PollEvery <= 0 {
 		cfg.PollEvery = time.Second
 	}
-	if cfg.RateLimits == (RateLimits{}) {
-		cfg.RateLimits = DefaultRateLimits
+	for _, l := range []struct{ limit, def *Limit }{
+		{&cfg.RateLimits.Callback, &DefaultRateLimits.Callback},
+		{&cfg.RateLimits.Retry, &DefaultRateLimits.Retry},
+		{&cfg.RateLimits.Refresh, &DefaultRateLimits.Refresh},
+		{&cfg.RateLimits.Delete, &DefaultRateLimits.Delete},
+	} {
+		if *l.limit == (Limit{}) {
+			*l.limit = *l.def
+		}
+	}
+	if cfg.LongerThanUsual <= 0 {
+		cfg.LongerThanUsual = DefaultLongerThanUsual
 	}
 	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: time.Now}
 }

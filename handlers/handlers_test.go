@@ -54,9 +54,11 @@ type testApp struct {
 	db      *store.DB
 	fetcher *fakeFetcher
 	srv     *httptest.Server
+	cards   *fakeCards // records DeleteCard calls (links_test.go)
 }
 
-func newTestApp(t *testing.T) *testApp {
+// newTestApp starts the app; opts adjust its Config before New.
+func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 	t.Helper()
 	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
 	if err != nil {
@@ -65,15 +67,18 @@ func newTestApp(t *testing.T) *testApp {
 	t.Cleanup(func() { db.Close() })
 	ff := &fakeFetcher{}
 	connect, _ := url.Parse("https://toolbox-iframe.private.fin.ag/v2/")
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), Config{
-		ConnectURL: connect, Demo: true, PollEvery: time.Second,
-	}, db, ff, &fakeTokens{}, sessions.NewCookieStore(make([]byte, 32), make([]byte, 32)))
+	fc := &fakeCards{}
+	cfg := Config{ConnectURL: connect, Demo: true, PollEvery: time.Second, Cards: fc}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, &fakeTokens{}, sessions.NewCookieStore(make([]byte, 32), make([]byte, 32)))
 	e := echo.New()
 	assets := fstest.MapFS{"css/app.css": {Data: []byte("body{}")}}
 	h.Routes(e, assets)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: db, fetcher: ff, srv: srv}
+	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc}
 }
 
 // browser is one cookie jar: one person's session.

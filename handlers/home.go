@@ -36,6 +36,7 @@ func (h *Handler) handleHome(c echo.Context) error {
 		CallbackPath: callbackPath,
 		Sandbox:      h.cfg.Sandbox,
 		Scenarios:    h.cfg.Scenarios,
+		Pending:      h.pendingView(c, false),
 	}
 	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, h.lang(c))
 	if err != nil {

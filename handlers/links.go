@@ -27,7 +27,7 @@ func (h *Handler) handleLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.LinkPage(v))
+	return h.renderLinkPage(c, v)
 }
 
 // handleLinkStatus is the htmx polling target. It reads only our database; the
@@ -39,7 +39,7 @@ func (h *Handler) handleLinkStatus(c echo.Context) error {
 		return err
 	}
 	if !isFragment(c) {
-		return h.render(c, http.StatusOK, views.LinkPage(v))
+		return h.renderLinkPage(c, v)
 	}
 	return h.render(c, http.StatusOK, views.LinkStatus(v))
 }
@@ -67,6 +67,11 @@ func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 	if err != nil {
 		return views.LinkView{}, err
 	}
+	return h.linkViewFor(c, link)
+}
+
+// linkViewFor builds the view model of a link this browser owns.
+func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, error) {
 	v := views.LinkView{
 		Page:        h.page(c, link.Institution, "links"),
 		ID:          link.ID,
@@ -82,23 +87,29 @@ func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 	case err == nil:
 		s := summaryView(snap, h.lang(c))
 		v.Summary = &s
+		h.addLinkActions(c, link, snap, &v)
 	case !errors.Is(err, store.ErrNotFound):
 		return views.LinkView{}, err
 	}
+	v.Status.LongerThanUsual = h.longerThanUsual(link)
 	return v, nil
 }
 
-// handleLinksIndex lists this browser's links, newest first.
+// handleLinksIndex lists this browser's links, newest first, with their actions.
+// ?done= names the action that led here (a deletion), to say how it went.
 func (h *Handler) handleLinksIndex(c echo.Context) error {
-	v := views.LinksView{Page: h.page(c, h.msgs(c).LinksTitle, "links")}
+	v := views.LinksView{
+		Page:         h.page(c, h.msgs(c).LinksTitle, "links"),
+		Notice:       views.ForLinks(h.lang(c)).Notices[c.QueryParam("done")],
+		StartOverURL: startOverPath,
+	}
 	if sid := h.session(c).get(keySessionID); sid != "" {
 		links, err := h.store.LinksForSession(c.Request().Context(), sid)
 		if err != nil {
 			return err
 		}
-		now := h.now()
 		for _, l := range links {
-			v.Links = append(v.Links, linkRow(l, now, h.lang(c)))
+			v.Links = append(v.Links, h.rowView(c, l))
 		}
 	}
 	return h.render(c, http.StatusOK, views.LinksPage(v))

@@ -15,10 +15,13 @@ type Limit struct {
 }
 
 // RateLimits bounds the routes that create work: each redirect may start a
-// Flinks fetch, each "Try again" does.
+// Flinks fetch, each "Try again" and "Refresh data" does, each "Delete" calls
+// Flinks' DeleteCard.
 type RateLimits struct {
 	Callback Limit // per browser session (client IP when there is none)
 	Retry    Limit // per browser session (client IP when there is none)
+	Refresh  Limit // per browser session (client IP when there is none)
+	Delete   Limit // per browser session (client IP when there is none)
 }
 
 // DefaultRateLimits allow a person and a QA tester everything they do by hand,
@@ -26,6 +29,8 @@ type RateLimits struct {
 var DefaultRateLimits = RateLimits{
 	Callback: Limit{PerMinute: 30, Burst: 10},
 	Retry:    Limit{PerMinute: 6, Burst: 3},
+	Refresh:  Limit{PerMinute: 6, Burst: 3},
+	Delete:   Limit{PerMinute: 10, Burst: 5},
 }
 
 // rateLimit returns a middleware enforcing l per identifier.

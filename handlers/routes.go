@@ -53,6 +53,24 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.GET("/links/:id", h.handleLink)
 	e.GET("/links/:id/status", h.handleLinkStatus)
 	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimit(h.cfg.RateLimits.Retry, h.sessionOrIP))
+	// The links list's row fragment and actions: Refresh data, Delete (a
+	// confirmation page, then the POST), Start over (a new session).
+	e.GET("/links/:id/row", h.handleLinkRow)
+	e.POST("/links/:id/refresh", h.handleLinkRefresh, rateLimit(h.cfg.RateLimits.Refresh, h.sessionOrIP))
+	e.GET("/links/:id/delete", h.handleLinkDeleteConfirm)
+	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimit(h.cfg.RateLimits.Delete, h.sessionOrIP))
+	e.POST(startOverPath, h.handleStartOver)
+	// The sandbox's pending duration, set from the scenario card (sandbox mode only).
+	if h.cfg.Sandbox && h.cfg.SandboxPending != nil {
+		e.POST(pendingPath, h.handleSandboxPending)
+	}
+	// One link's Details panel: the timeline's poll target and downloads (a
+	// call's masked response body, the whole timeline as JSON).
+	e.GET("/links/:id/timeline", h.handleTimeline)
+	e.GET("/links/:id/timeline.json", h.handleTimelineDownload)
+	e.GET("/links/:id/calls/:call/body", h.handleCallBody)
+	// The JSON API for automation (same ownership as the pages; errors in JSON).
+	e.GET("/api/links/:id", h.handleAPILink)
 	// Liveness for load balancers and tests: 200 when the database answers.
 	e.GET("/healthz", h.handleHealthz)
 

@@ -69,7 +69,7 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang strin
 		v.Tone = "success"
 	case store.StateFailed, store.StateTimedOut:
 		v.Tone = "error"
-		f := failureView(l)
+		f := failureView(l, lang)
 		v.Failure = &f
 		v.Detail = f.Message
 		failedAt = failedStep(l)
@@ -105,12 +105,12 @@ func failedStep(l store.Link) int {
 }
 
 // failureView explains a failed link using the FlinksCode catalogue.
-func failureView(l store.Link) views.FailureView {
+func failureView(l store.Link, lang string) views.FailureView {
 	code := l.ErrorCode
 	if l.State == store.StateTimedOut && code == "" {
 		code = fetcher.CodeTimedOut
 	}
-	info := describeCode(code)
+	info := describeCodeIn(code, lang)
 	return views.FailureView{
 		Code:      code,
 		Title:     info.Title,

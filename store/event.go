@@ -23,7 +23,7 @@ type Event struct {
 
 // Events returns the timeline of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.ro.QueryContext(ctx, `
 		SELECT id, link_id, fetch, at, state, request_id, polls, note, error_code, error_message
 		FROM events WHERE link_id = ? ORDER BY id`, linkID)
 	if err != nil {
@@ -118,7 +118,7 @@ func (db *DB) RecordCall(ctx context.Context, linkID string, fetch int, c Call) 
 
 // Calls returns the calls log of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.ro.QueryContext(ctx, `
 		SELECT id, link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
 			duration_ns, err, body
 		FROM calls WHERE link_id = ? ORDER BY id`, linkID)

@@ -4,8 +4,11 @@ import "database/sql"
 
 // Test hooks: compiled only into this package's tests, so the store_test package can look under the API.
 
-// SQL returns the underlying pool, to inspect connection settings and raw rows.
+// SQL returns the underlying writer pool, to inspect connection settings and raw rows.
 func (db *DB) SQL() *sql.DB { return db.db }
+
+// ReadSQL returns the underlying reader pool.
+func (db *DB) ReadSQL() *sql.DB { return db.ro }
 
 // WithKey returns a DB that shares db's connections but derives its sub-keys from key, as if the
 // database had been opened with another key and the key check had not stopped it.
@@ -14,5 +17,5 @@ func (db *DB) WithKey(key []byte) *DB {
 	if err != nil {
 		panic(err)
 	}
-	return &DB{db: db.db, now: db.now, aead: aead, macKey: derive(key, labelMAC)}
+	return &DB{db: db.db, ro: db.ro, now: db.now, aead: aead, macKey: derive(key, labelMAC)}
 }

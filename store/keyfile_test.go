@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"flinkslink/store"
@@ -57,4 +58,39 @@ func TestLoadOrCreateKey(t *testing.T) {
 			t.Error("garbage key file accepted")
 		}
 	})
+}
+
+// Two starts creating the key at once (or a start killed while creating it)
+// must not leave two keys or a half-written file: every caller gets the one
+// key the file holds, and no temporary file is left behind.
+func TestLoadOrCreateKeyConcurrentFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "loginid.key")
+	keys := make([][]byte, 16)
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() { keys[i], errs[i] = store.LoadOrCreateKey(path, 32) })
+	}
+	wg.Wait()
+	for i := range keys {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(keys[i], keys[0]) {
+			t.Fatalf("caller %d got another key than caller 0", i)
+		}
+	}
+	onDisk, err := store.LoadOrCreateKey(path, 32)
+	if err != nil || !bytes.Equal(onDisk, keys[0]) {
+		t.Fatalf("key file holds another key (%v)", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v, want only the key file", names)
+	}
 }

@@ -159,7 +159,7 @@ func (db *DB) CreateLink(ctx context.Context, l NewLink) (link Link, created boo
 //
 // It does not check who owns the link: use LinkForSession for anything a browser asked for.
 func (db *DB) Link(ctx context.Context, linkID string) (Link, error) {
-	link, err := linkByID(ctx, db.db, linkID)
+	link, err := linkByID(ctx, db.ro, linkID)
 	if errors.Is(err, ErrNotFound) {
 		return Link{}, err
 	} else if err != nil {
@@ -172,7 +172,7 @@ func (db *DB) Link(ctx context.Context, linkID string) (Link, error) {
 // both when the link does not exist and when it belongs to another session: a caller cannot tell
 // the two apart, on purpose.
 func (db *DB) LinkForSession(ctx context.Context, sessionID, linkID string) (Link, error) {
-	link, err := scanLink(db.db.QueryRowContext(ctx,
+	link, err := scanLink(db.ro.QueryRowContext(ctx,
 		`SELECT `+linkColumns+` FROM links WHERE id = ? AND session_id = ?`, linkID, sessionID))
 	if errors.Is(err, ErrNotFound) {
 		return Link{}, err
@@ -184,7 +184,7 @@ func (db *DB) LinkForSession(ctx context.Context, sessionID, linkID string) (Lin
 
 // LinksForSession returns the links of a session, newest first; none is not an error.
 func (db *DB) LinksForSession(ctx context.Context, sessionID string) ([]Link, error) {
-	links, err := queryLinks(ctx, db.db,
+	links, err := queryLinks(ctx, db.ro,
 		`WHERE session_id = ? ORDER BY created_at DESC, rowid DESC`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("store: links for session: %w", err)
@@ -195,7 +195,7 @@ func (db *DB) LinksForSession(ctx context.Context, sessionID string) ([]Link, er
 // LinksByLoginID returns every link, of any session, for the LoginId loginID, newest first; none is not
 // an error. It is how a second redirect for the same LoginId finds a fetch already running.
 func (db *DB) LinksByLoginID(ctx context.Context, loginID string) ([]Link, error) {
-	links, err := queryLinks(ctx, db.db,
+	links, err := queryLinks(ctx, db.ro,
 		`WHERE login_key = ? ORDER BY created_at DESC, rowid DESC`, db.loginKey(loginID))
 	if err != nil {
 		return nil, fmt.Errorf("store: links by LoginId: %w", err)
@@ -206,7 +206,7 @@ func (db *DB) LinksByLoginID(ctx context.Context, loginID string) ([]Link, error
 // Unfinished returns the links whose fetch has not reached a terminal state, oldest first: after a
 // restart, their fetches must be resumed.
 func (db *DB) Unfinished(ctx context.Context) ([]Link, error) {
-	links, err := queryLinks(ctx, db.db,
+	links, err := queryLinks(ctx, db.ro,
 		`WHERE state NOT IN `+terminalStates+` ORDER BY created_at, rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished: %w", err)
@@ -218,7 +218,7 @@ func (db *DB) Unfinished(ctx context.Context) ([]Link, error) {
 // It returns an error (never a wrong LoginId) if the row was written with another key or was altered.
 func (db *DB) LoginID(ctx context.Context, linkID string) (string, error) {
 	var enc []byte
-	err := db.db.QueryRowContext(ctx, `SELECT login_enc FROM links WHERE id = ?`, linkID).Scan(&enc)
+	err := db.ro.QueryRowContext(ctx, `SELECT login_enc FROM links WHERE id = ?`, linkID).Scan(&enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	} else if err != nil {

@@ -165,9 +165,9 @@ func replaceSnapshot(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
 // Snapshot returns the latest snapshot of a link: accounts in their original order, transactions newest
 // first. It returns ErrNotFound if the link has none (or does not exist).
 func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
-	// A transaction so that the three queries see the same snapshot even if CompleteFetch replaces it
-	// meanwhile. (With _txlock=immediate it also holds the write lock for the few milliseconds this takes.)
-	tx, err := db.db.BeginTx(ctx, nil)
+	// A read transaction so that the three queries see the same snapshot even if CompleteFetch replaces
+	// it meanwhile; on the reader pool, it never waits for the writer.
+	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("store: snapshot: %w", err)
 	}

@@ -63,8 +63,16 @@ const (
 const bodyLimit = 256 << 10
 
 // DB is the SQLite database of the app. It is safe for concurrent use.
+//
+// It keeps two pools on the one file. Writes go through db, a single
+// connection: concurrent writers queue in Go (bounded by their context)
+// rather than in SQLite's busy handler, which polls without any order and,
+// with hundreds of fetches and redirects writing at once, let unlucky writers
+// time out with "database is locked". Reads go through ro, many query-only
+// connections; in WAL mode they never wait for the writer.
 type DB struct {
-	db     *sql.DB
+	db     *sql.DB // the writer: one connection, BEGIN IMMEDIATE
+	ro     *sql.DB // readers: query_only, deferred transactions
 	now    func() time.Time
 	aead   cipher.AEAD // encrypts LoginIds at rest
 	macKey []byte      // keys the LoginId fingerprint
@@ -112,12 +120,18 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	sqlDB, err := sql.Open("sqlite3", dsn(abs))
+	sqlDB, err := sql.Open("sqlite3", dsn(abs, false))
 	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	roDB, err := sql.Open("sqlite3", dsn(abs, true))
+	if err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	db := &DB{
 		db:     sqlDB,
+		ro:     roDB,
 		now:    time.Now,
 		aead:   aead,
 		macKey: derive(key, labelMAC),
@@ -126,37 +140,51 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 		opt(db)
 	}
 	if err := db.migrate(ctx); err != nil {
-		sqlDB.Close()
+		db.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	if err := db.checkKey(ctx, derive(key, labelKeyCheck)); err != nil {
-		sqlDB.Close()
+		db.Close()
 		if errors.Is(err, ErrKeyMismatch) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	// After the migrations, which may use more than one connection.
+	sqlDB.SetMaxOpenConns(1)
 	return db, nil
 }
 
-// dsn returns the mattn/go-sqlite3 data source name for the database file at path (absolute).
+// dsn returns the mattn/go-sqlite3 data source name for the database file at path (absolute), for the
+// writer pool or, with readOnly, the reader pool.
 //
 // The settings are DSN parameters rather than PRAGMA statements run after sql.Open because database/sql
 // keeps a pool of connections and opens new ones whenever it likes: the driver applies DSN parameters to
 // every connection it opens, while a PRAGMA only affects the one connection that happened to run it
 // (foreign_keys and busy_timeout are per connection).
-func dsn(path string) string {
+func dsn(path string, readOnly bool) string {
 	params := url.Values{}
-	// WAL lets readers (the htmx polls) run while the fetch goroutine writes.
-	params.Set("_journal_mode", "WAL")
+	// WAL lets readers (the htmx polls) run while the fetch goroutine writes. It is a property of the
+	// file, set by the writer; readers find it there.
+	if !readOnly {
+		params.Set("_journal_mode", "WAL")
+	}
 	// SQLite ignores FOREIGN KEY clauses (and ON DELETE CASCADE) unless this is on.
 	params.Set("_foreign_keys", "on")
-	// Wait up to 5 s for another connection's write lock instead of failing with SQLITE_BUSY.
+	// Wait up to 5 s for a lock instead of failing with SQLITE_BUSY. Our own writers queue in Go (the
+	// writer pool has one connection); this covers checkpoints and another process on the file.
 	params.Set("_busy_timeout", "5000")
-	// BEGIN IMMEDIATE takes the write lock when the transaction starts. With the default BEGIN
-	// (deferred), two transactions that both read and then write can each hold a read lock and wait for
-	// the other to release it: SQLite then fails one with SQLITE_BUSY at once, ignoring the busy timeout.
-	params.Set("_txlock", "immediate")
+	if readOnly {
+		// A reader cannot write by mistake, and its transactions (Snapshot's) are plain read
+		// transactions that never take the write lock.
+		params.Set("_query_only", "true")
+		params.Set("_txlock", "deferred")
+	} else {
+		// BEGIN IMMEDIATE takes the write lock when the transaction starts, so a transaction that reads
+		// and then writes cannot find its snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT,
+		// which no busy timeout retries).
+		params.Set("_txlock", "immediate")
+	}
 	// NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can
 	// lose the last transactions, which a re-fetch recovers.
 	params.Set("_synchronous", "NORMAL")
@@ -211,7 +239,8 @@ func (db *DB) checkKey(ctx context.Context, check []byte) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	if err := db.db.Close(); err != nil {
+	err := errors.Join(db.ro.Close(), db.db.Close())
+	if err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -219,7 +248,7 @@ func (db *DB) Close() error {
 
 // Ping checks that the database can be reached.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.db.PingContext(ctx); err != nil {
+	if err := db.ro.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -187,38 +188,93 @@ func TestOpen(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
 		ctx := t.Context()
-		// Holding several connections at once forces the pool to open new ones after Open returned.
+		settings := []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"synchronous", "1"}, // NORMAL
+			{"secure_delete", "1"},
+		}
+		check := func(name string, conn *sql.Conn, extra ...struct{ pragma, want string }) {
+			t.Helper()
+			for _, tc := range append(settings, extra...) {
+				var got string
+				if err := conn.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+					t.Fatalf("%s: PRAGMA %s: %v", name, tc.pragma, err)
+				}
+				if got != tc.want {
+					t.Errorf("%s: PRAGMA %s = %s, want %s", name, tc.pragma, got, tc.want)
+				}
+			}
+		}
+
+		// The writer: one connection, with the foreign keys really enforced.
+		conn, err := db.SQL().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("writer", conn, struct{ pragma, want string }{"query_only", "0"})
+		_, err = conn.ExecContext(ctx, `INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, error_code, error_message)
+			VALUES ('no-such-link', 1, 0, 'received', '', 0, '', '', '')`)
+		if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+			t.Errorf("writer: insert event of unknown link: err = %v, want a FOREIGN KEY error", err)
+		}
+		conn.Close()
+		if got := db.SQL().Stats().MaxOpenConnections; got != 1 {
+			t.Errorf("writer pool allows %d connections, want 1: writers queue in Go, not in SQLite's busy handler", got)
+		}
+
+		// Readers: holding several at once forces the pool to open new ones after Open returned.
 		const n = 4
 		for i := range n {
-			conn, err := db.SQL().Conn(ctx)
+			conn, err := db.ReadSQL().Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			for _, tc := range []struct{ pragma, want string }{
-				{"journal_mode", "wal"},
-				{"foreign_keys", "1"},
-				{"busy_timeout", "5000"},
-				{"synchronous", "1"}, // NORMAL
-				{"secure_delete", "1"},
-			} {
-				var got string
-				if err := conn.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
-					t.Fatalf("conn %d: PRAGMA %s: %v", i, tc.pragma, err)
-				}
-				if got != tc.want {
-					t.Errorf("conn %d: PRAGMA %s = %s, want %s", i, tc.pragma, got, tc.want)
-				}
-			}
-			// And the foreign keys are really enforced on this connection.
-			_, err = conn.ExecContext(ctx, `INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, error_code, error_message)
-				VALUES ('no-such-link', 1, 0, 'received', '', 0, '', '', '')`)
-			if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
-				t.Errorf("conn %d: insert event of unknown link: err = %v, want a FOREIGN KEY error", i, err)
+			check(fmt.Sprintf("reader %d", i), conn, struct{ pragma, want string }{"query_only", "1"})
+			if _, err := conn.ExecContext(ctx, `DELETE FROM links`); err == nil {
+				t.Errorf("reader %d: a DELETE succeeded on a query-only connection", i)
 			}
 		}
-		if got := db.SQL().Stats().OpenConnections; got < n {
-			t.Errorf("open connections = %d, want at least %d", got, n)
+		if got := db.ReadSQL().Stats().OpenConnections; got < n {
+			t.Errorf("open reader connections = %d, want at least %d", got, n)
+		}
+	})
+
+	// Hundreds of writers at once (fetches, redirects) all succeed: none fails
+	// with "database is locked" after waiting out SQLite's busy timeout, while
+	// readers keep reading.
+	t.Run("ManyConcurrentWritersAllSucceed", func(t *testing.T) {
+		t.Parallel()
+		db, _ := newDB(t)
+		ctx := t.Context()
+		var wg sync.WaitGroup
+		errs := make(chan error, 10000)
+		for i := range 300 {
+			wg.Go(func() {
+				l, _, err := db.CreateLink(ctx, store.NewLink{SessionID: fmt.Sprint("s", i%60), LoginID: fmt.Sprint("login-", i), Institution: "FlinksCapital"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				for k := range 10 {
+					if err := db.RecordCall(ctx, l.ID, 1, store.Call{Endpoint: "GetAccountsDetailAsync", Attempt: k}); err != nil {
+						errs <- err
+					}
+					if err := db.RecordState(ctx, l.ID, 1, store.StateUpdate{State: store.StatePending, Polls: k}); err != nil {
+						errs <- err
+					}
+					if _, err := db.Link(ctx, l.ID); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
 		}
 	})
 

@@ -21,11 +21,16 @@ type HomeView struct {
 	Sandbox       bool   // the embedded Flinks sandbox is in use
 	Scenarios     []ScenarioView
 	ConnectError  string // set when the Connect URL could not be built (e.g. the authorize token failed)
+	// Pending is the sandbox's pending-duration control; nil hides it.
+	Pending *PendingControlView
 }
 
 // ScenarioView is one sandbox test user shown beside the Connect iframe.
 type ScenarioView struct {
 	Username, Password, Summary, MFA string
+	// MFAAnswers are the security-question answers (the same for the English
+	// and French prompts), each shown with a copy button; nil without MFA.
+	MFAAnswers []string
 }
 
 // LinkView is one linked account's page; the same model drives the full page and the
@@ -36,8 +41,12 @@ type LinkView struct {
 	Institution string
 	StatusURL   string // the htmx polling URL (the fragment)
 	RetryURL    string // POST target for "Try again"
+	RefreshURL  string // POST target for "Refresh data"
 	Status      StatusView
 	Summary     *SummaryView // nil until a snapshot exists
+	// Timeline is the Details panel, outside the polled status element; nil
+	// hides it (the status fragment never carries it).
+	Timeline *TimelineView
 }
 
 // StatusView is the polling element: the fetch's state in words.
@@ -55,6 +64,9 @@ type StatusView struct {
 	Failure     *FailureView
 	PollEvery   string // htmx trigger interval, e.g. "1s"
 	SummaryNote string // shown once ready, above the summary
+	// LongerThanUsual is set while the fetch has run past the app's threshold:
+	// the view says so (and why) and keeps polling.
+	LongerThanUsual bool
 }
 
 // Step is one stage of the fetch in the progress list.
@@ -136,13 +148,104 @@ type BreakoutView struct {
 // LinksView is the list of this browser's links.
 type LinksView struct {
 	Page
-	Links []LinkRow
+	Links        []LinkRow
+	Notice       string // the outcome of the last action (a deletion), or ""
+	StartOverURL string // POST target for "Start over"
 }
 
-// LinkRow is one link in the list.
+// LinkRow is one link in the list. The same model drives the row in the page
+// and the htmx fragment that refreshes it while its fetch runs.
 type LinkRow struct {
 	URL, Institution   string
 	State, StateLabel  string
 	Created, CreatedAt string // relative, and exact (RFC 3339) for the tooltip
 	Updated, UpdatedAt string
+
+	ID         string
+	Terminal   bool   // false while a fetch runs: the row polls RowURL, Refresh and Delete are disabled
+	RowURL     string // the row fragment, polled while the fetch runs
+	PollEvery  string // htmx trigger interval, e.g. "2s"
+	RefreshURL string // POST "Refresh data"
+	RetryURL   string // POST "Try again"; shown when CanRetry
+	CanRetry   bool   // the fetch failed in a way a new fetch may fix
+	DeleteURL  string // the delete confirmation page
+	CSRFToken  string // for the row's forms (the row is also rendered alone)
+}
+
+// TimelineView is a link page's Details panel: every state change and every
+// Flinks call, in time order. The panel is not part of the polled status
+// element: its list grows by its own poll (see TimelineTail), so an opened panel,
+// an opened response body or a focused button is never replaced.
+type TimelineView struct {
+	Entries     []TimelineEntry
+	Tail        TimelineTail
+	DownloadURL string // the whole timeline as a JSON attachment
+	APIURL      string // the link as JSON, timeline included
+}
+
+// TimelineTail is the last item of the timeline list. While the fetch runs it
+// polls URL (which names the entries already shown) and is replaced by the
+// entries recorded since plus a new tail; once the fetch has ended it carries no
+// hx-* attributes, which ends that polling.
+type TimelineTail struct {
+	Live       bool
+	URL        string // GET: the entries after those shown, then the next tail (ended: where to resume)
+	PollEvery  string // htmx trigger interval, e.g. "1s"
+	StateLabel string // when not Live: the state the fetch ended in, in words
+}
+
+// Kinds of timeline entries.
+const (
+	EntryFetch = "fetch" // a heading: a fetch generation begins
+	EntryEvent = "event" // a state change
+	EntryCall  = "call"  // a call to Flinks
+)
+
+// TimelineEntry is one item of the timeline: a state change, a Flinks call, or
+// the heading of a fetch generation.
+type TimelineEntry struct {
+	Kind     string // EntryFetch, EntryEvent or EntryCall
+	DOMID    string // unique in the page: "tl-event-12", "tl-call-30"
+	Fetch    int
+	Heading  string // EntryFetch: "Fetch 2, started …"
+	Time     string // time of day, to the millisecond: "17:40:54.123"
+	TimeISO  string // RFC 3339, for <time datetime>
+	TimeFull string // date and time in words, for the title
+	Failed   bool   // an error: a failed call, or a retrying, failed or timed-out state
+
+	// State changes.
+	State, StateLabel, Note string
+
+	// Calls.
+	Method, Endpoint string
+	StatusCode       int    // 0: no response arrived
+	Duration         string // "120 ms", "1.2 s"
+	Attempt          int
+	RequestID        string
+	Err              string // transport error, scrubbed by the client
+
+	// Both: the FlinksCode (calls) or the error code (state changes), with its
+	// explanation when the entry is a failure; nil without a code.
+	Code *CodeView
+	// ErrorMessage is Flinks' own message on a failed state change.
+	ErrorMessage string
+
+	// The response body of a call, masked when it was stored.
+	Body          string // pretty-printed when JSON; "" when there was none
+	BodyJSON      bool
+	BodySize      int
+	BodyTruncated bool   // cut at the store's limit
+	BodyURL       string // the body as an attachment
+	CallName      string // "POST Authorize at 17:40:54.123", for the buttons' accessible names
+}
+
+// CodeView is a FlinksCode (or one of the app's codes) and, for failures, the
+// plain-language explanation the failure view also uses.
+type CodeView struct {
+	Code      string
+	Explained bool // Title, Message, Action and DocsURL are set
+	Title     string
+	Message   string
+	Action    string
+	DocsURL   string
 }

@@ -5,13 +5,29 @@
 // It is the only part of the app that talks to Flinks' data endpoints, and it
 // does so at Flinks' pace (the client's poll interval), however often browsers
 // poll our own state.
+//
+// # One fetch per LoginId
+//
+// Flinks answers 202 to overlapping calls on one card, so at most one Flinks
+// fetch runs per LoginId. Every link of that LoginId that asks for a fetch
+// meanwhile (a reloaded redirect, a second tab, a second browser session, the
+// postMessage and the URL redirect arriving together) attaches to the running
+// fetch: from then on each state change and each Flinks call is recorded on
+// every attached link, a link that attaches mid-fetch first gets the fetch's
+// current state, and at the end every attached link gets the snapshot (or the
+// failure). In memory a LoginId is known by a keyed fingerprint (HMAC with a
+// per-process key); the LoginId itself is kept only by the running fetch.
 package fetcher
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,9 +54,15 @@ type Flinks interface {
 type Options struct {
 	PollInterval time.Duration
 	Timeout      time.Duration
+	// BackoffBase and BackoffMax shape the jittered wait before a retry, and
+	// CallTimeout bounds each Flinks call (see flinks.FetchOptions); zero values
+	// take the client's defaults (1 s, 30 s, 4 min).
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	CallTimeout time.Duration
 }
 
-// Fetcher starts and tracks background fetches.
+// Fetcher starts and tracks background fetches, at most one per LoginId.
 type Fetcher struct {
 	// base is the server's lifetime: fetches outlive the request that started
 	// them and stop when the server shuts down.
@@ -49,74 +71,165 @@ type Fetcher struct {
 	store Store
 	fl    Flinks
 	opts  Options
+	// fpKey keys the fingerprints that identify LoginIds in memory, so the
+	// maps below never hold a LoginId; random per process.
+	fpKey []byte
 
 	mu      sync.Mutex
-	running map[string]int // link id → fetch generation being run
+	jobs    map[fingerprint]*job // the Flinks fetch of each LoginId
+	links   map[string]*job      // link id → the job it is attached to
+	stopped bool                 // Wait was called: no new goroutine may start
 	wg      sync.WaitGroup
+}
+
+// fingerprint identifies a LoginId in memory: HMAC-SHA256 with Fetcher.fpKey.
+type fingerprint [sha256.Size]byte
+
+// job is one Flinks fetch (one FetchCached run) and the links attached to it.
+type job struct {
+	fp      fingerprint
+	loginID string // to call Flinks and to mask it out of stored bodies
+	ctx     context.Context
+	cancel  context.CancelFunc // also when every attached link went away
+
+	// Guarded by Fetcher.mu.
+	members map[string]*member // link id → its attachment
+	done    bool               // FetchCached returned; outcomes are being written
+	snap    *store.Snapshot    // set when done and the fetch succeeded
+
+	// rec serialises every write to the members (mirrored states and calls,
+	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
+	// link's timeline stays in order. It may be held while taking Fetcher.mu,
+	// never the other way round.
+	rec  sync.Mutex
+	last *store.StateUpdate // the last state mirrored; guarded by rec
+}
+
+// member is a link attached to a job, for one fetch generation.
+type member struct {
+	fetch int
+	// synced (guarded by job.rec) means the link has the job's latest state:
+	// it was there from the start, or a state was mirrored to it since.
+	synced bool
+}
+
+// target is a member as seen by one write.
+type target struct {
+	linkID string
+	fetch  int
+	m      *member
 }
 
 // New returns a Fetcher whose fetches live as long as base.
 func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Options) *Fetcher {
-	return &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, running: map[string]int{}}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // never fails (crypto/rand)
+	return &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, fpKey: key,
+		jobs: map[fingerprint]*job{}, links: map[string]*job{}}
 }
 
-// Start runs fetch generation `fetch` of the link in the background. It is
-// idempotent: while a fetch of the same link runs, later calls attach to it.
+// Start runs fetch generation `fetch` of the link in the background and
+// returns at once. It is idempotent: while a fetch of the same link runs,
+// later calls change nothing; while a fetch of the same LoginId runs (for
+// another link), the link attaches to it instead of starting a second one.
 func (f *Fetcher) Start(linkID string, fetch int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.base.Err() != nil {
+	if !f.acceptingLocked() {
 		return // shutting down: the link stays unfinished and resumes at the next start
 	}
-	if gen, ok := f.running[linkID]; ok && gen >= fetch {
-		return
+	if j := f.links[linkID]; j != nil {
+		if m := j.members[linkID]; m != nil && m.fetch >= fetch {
+			return
+		}
 	}
-	f.running[linkID] = fetch
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		defer f.finish(linkID, fetch)
-		f.run(linkID, fetch)
+		f.startLink(linkID, fetch)
 	}()
 }
 
-// Resume restarts every fetch that was running when the process stopped.
+// Resume restarts the fetches of every link that was unfinished when the
+// process stopped, one fetch per LoginId: the links of one LoginId attach to
+// the same fetch, which keeps polling the Flinks request they were waiting
+// for when there is one (the client re-authorizes if it has expired). It
+// returns how many links were resumed.
 func (f *Fetcher) Resume(ctx context.Context) (int, error) {
 	links, err := f.store.Unfinished(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("fetcher: resume: %w", err)
 	}
-	for _, l := range links {
-		f.Start(l.ID, l.Fetch)
+	type group struct {
+		loginID string
+		links   []store.Link
 	}
-	return len(links), nil
+	groups := map[fingerprint]*group{}
+	var order []fingerprint
+	n := 0
+	for _, l := range links {
+		loginID, err := f.store.LoginID(ctx, l.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, fmt.Errorf("fetcher: resume: %w", ctx.Err())
+			}
+			f.failLinks([]target{{linkID: l.ID, fetch: l.Fetch}}, failureUpdate(codeFor(err), "could not read the stored connection", "Failed: "), err)
+			continue
+		}
+		fp := f.fingerprint(loginID)
+		g := groups[fp]
+		if g == nil {
+			g = &group{loginID: loginID}
+			groups[fp] = g
+			order = append(order, fp)
+		}
+		g.links = append(g.links, l)
+		n++
+	}
+	for _, fp := range order {
+		f.join(groups[fp].loginID, groups[fp].links)
+	}
+	return n, nil
 }
 
 // Wait blocks until every fetch has returned; call it after cancelling base.
-func (f *Fetcher) Wait() { f.wg.Wait() }
+// Start and Resume start nothing once Wait has been called.
+func (f *Fetcher) Wait() {
+	f.mu.Lock()
+	f.stopped = true
+	f.mu.Unlock()
+	f.wg.Wait()
+}
 
-// Running reports how many fetches are in flight.
+// Running reports how many Flinks fetches are in flight (one per LoginId,
+// however many links are attached).
 func (f *Fetcher) Running() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.running)
+	return len(f.jobs)
 }
 
-func (f *Fetcher) finish(linkID string, fetch int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.running[linkID] == fetch {
-		delete(f.running, linkID)
-	}
+// acceptingLocked reports whether new work may start; f.mu must be held.
+// Checking under f.mu is what makes every wg.Add happen before Wait.
+func (f *Fetcher) acceptingLocked() bool { return !f.stopped && f.base.Err() == nil }
+
+func (f *Fetcher) fingerprint(loginID string) fingerprint {
+	m := hmac.New(sha256.New, f.fpKey)
+	m.Write([]byte(loginID))
+	var fp fingerprint
+	m.Sum(fp[:0])
+	return fp
 }
 
-// run performs one fetch and persists its outcome. Errors are persisted as the
-// link's failure, not returned: there is no caller waiting for them.
-func (f *Fetcher) run(linkID string, fetch int) {
+// startLink checks that the link still wants this fetch, reads its LoginId and
+// attaches it to its LoginId's fetch, starting one if none runs.
+func (f *Fetcher) startLink(linkID string, fetch int) {
 	ctx := f.base
 	link, err := f.store.Link(ctx, linkID)
 	if err != nil {
-		f.log.Error("fetch: load link", "link", linkID, "err", err)
+		if ctx.Err() == nil {
+			f.log.Error("fetch: load link", "link", linkID, "err", err)
+		}
 		return
 	}
 	if link.Fetch != fetch || link.State.Terminal() {
@@ -124,54 +237,269 @@ func (f *Fetcher) run(linkID string, fetch int) {
 	}
 	loginID, err := f.store.LoginID(ctx, linkID)
 	if err != nil {
-		f.fail(linkID, fetch, codeFor(err), "could not read the stored connection", err)
+		if ctx.Err() == nil {
+			f.failLinks([]target{{linkID: linkID, fetch: fetch}}, failureUpdate(codeFor(err), "could not read the stored connection", "Failed: "), err)
+		}
 		return
 	}
+	f.join(loginID, []store.Link{link})
+}
 
-	rec := recorder{f: f, linkID: linkID, fetch: fetch, loginID: loginID}
+// join attaches links (all of the LoginId loginID) to the LoginId's running
+// fetch, or starts one for them.
+func (f *Fetcher) join(loginID string, links []store.Link) {
+	fp := f.fingerprint(loginID)
+	f.mu.Lock()
+	if !f.acceptingLocked() {
+		f.mu.Unlock()
+		return
+	}
+	j := f.jobs[fp]
+	if j != nil && j.done && j.snap == nil {
+		// That fetch failed and is only writing its outcome: a link asking
+		// now ("Try again", or a new link) deserves a new try. The old job
+		// makes no more Flinks calls, so nothing overlaps.
+		j = nil
+	}
+	if j == nil {
+		ctx, cancel := context.WithCancel(f.base)
+		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}}
+		f.jobs[fp] = j
+		for _, l := range links {
+			f.attachLocked(j, l.ID, l.Fetch, true)
+		}
+		resume := resumeRequestID(links)
+		f.wg.Add(1)
+		f.mu.Unlock()
+		go func() {
+			defer f.wg.Done()
+			f.run(j, resume)
+		}()
+		return
+	}
+	var joined []string
+	for _, l := range links {
+		if f.attachLocked(j, l.ID, l.Fetch, false) {
+			joined = append(joined, l.ID)
+		}
+	}
+	done := j.done
+	f.mu.Unlock()
+	if len(joined) > 0 {
+		f.log.Info("fetch: attached to the running fetch of the same connection", "links", joined)
+	}
+	if !done && len(joined) > 0 {
+		f.catchUp(j, joined)
+	}
+	// A job that is done (and succeeded) writes its outcome to every member,
+	// the ones that attach while it does so included.
+}
+
+// attachLocked makes the link a member of j for generation fetch, unless it
+// already is for that generation or a newer one; f.mu must be held.
+func (f *Fetcher) attachLocked(j *job, linkID string, fetch int, synced bool) bool {
+	if m := j.members[linkID]; m != nil && m.fetch >= fetch {
+		return false
+	}
+	j.members[linkID] = &member{fetch: fetch, synced: synced}
+	f.links[linkID] = j
+	return true
+}
+
+// resumeRequestID is the Flinks request to keep polling after a restart: the
+// one the links were pending on, if any (the client re-authorizes if it has
+// expired). Attached links share it; the most advanced one wins.
+func resumeRequestID(links []store.Link) string {
+	best := -1
+	for i, l := range links {
+		if l.State == store.StatePending && l.RequestID != "" && (best < 0 || l.Polls > links[best].Polls) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return links[best].RequestID
+}
+
+// catchUp records the job's current state on links that attached mid-fetch,
+// so their page shows where the shared fetch is.
+func (f *Fetcher) catchUp(j *job, linkIDs []string) {
+	j.rec.Lock()
+	defer j.rec.Unlock()
+	if j.last == nil {
+		return // nothing recorded yet: the next state reaches them too
+	}
+	u := *j.last
+	u.Note = "Attached to the fetch already running for this bank connection. " + u.Note
+	for _, t := range f.targets(j) {
+		if t.m.synced || !slices.Contains(linkIDs, t.linkID) {
+			continue
+		}
+		f.writeState(j, t, u)
+	}
+}
+
+// targets returns j's members as they are now.
+func (f *Fetcher) targets(j *job) []target {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]target, 0, len(j.members))
+	for id, m := range j.members {
+		out = append(out, target{linkID: id, fetch: m.fetch, m: m})
+	}
+	return out
+}
+
+// drop detaches a member whose link went away or moved on (ErrStale,
+// ErrNotFound). A fetch that no link is attached to any more is cancelled.
+func (f *Fetcher) drop(j *job, t target) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if j.members[t.linkID] != t.m {
+		return
+	}
+	delete(j.members, t.linkID)
+	if f.links[t.linkID] == j {
+		delete(f.links, t.linkID)
+	}
+	if len(j.members) == 0 && !j.done {
+		j.cancel()
+	}
+}
+
+// writeState records u on one member; j.rec must be held.
+func (f *Fetcher) writeState(j *job, t target, u store.StateUpdate) {
+	err := f.store.RecordState(context.WithoutCancel(j.ctx), t.linkID, t.fetch, u)
+	switch {
+	case err == nil:
+		t.m.synced = true
+	case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrNotFound):
+		f.drop(j, t)
+	default:
+		f.log.Error("fetch: record state", "link", t.linkID, "state", u.State, "err", err)
+	}
+}
+
+// run performs one Flinks fetch for the job's LoginId and writes its outcome
+// to every attached link. Errors are persisted as the links' failure, not
+// returned: there is no caller waiting for them.
+func (f *Fetcher) run(j *job, resumeRequestID string) {
+	defer j.cancel()
+	rec := &recorder{f: f, j: j}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      f.opts.Timeout,
+		BackoffBase:  f.opts.BackoffBase,
+		BackoffMax:   f.opts.BackoffMax,
+		CallTimeout:  f.opts.CallTimeout,
 		OnCall:       rec.call,
 		OnState:      rec.state,
+		// After a restart mid-poll, keep polling the same Flinks request
+		// rather than opening a new one.
+		ResumeRequestID: resumeRequestID,
 	}
-	// After a restart mid-poll, keep polling the same Flinks request rather
-	// than opening a new one (the client re-authorizes if it has expired).
-	if link.State == store.StatePending && link.RequestID != "" {
-		opts.ResumeRequestID = link.RequestID
+	detail, err := f.fl.FetchCached(j.ctx, j.loginID, opts)
+
+	j.rec.Lock()
+	defer j.rec.Unlock()
+	f.mu.Lock()
+	j.done = true
+	var snap store.Snapshot
+	if err == nil {
+		snap = snapshotFrom(detail)
+		j.snap = &snap
 	}
-	detail, err := f.fl.FetchCached(ctx, loginID, opts)
-	switch {
-	case err == nil:
-		snap := snapshotFrom(detail)
-		note := fmt.Sprintf("Account data received: %d accounts", len(snap.Accounts))
-		if err := f.store.CompleteFetch(context.WithoutCancel(ctx), linkID, fetch, snap, note); err != nil && !errors.Is(err, store.ErrStale) {
-			f.log.Error("fetch: save snapshot", "link", linkID, "err", err)
-			f.fail(linkID, fetch, CodeUnexpected, "the account data could not be saved", err)
+	interrupted := err != nil && j.ctx.Err() != nil
+	if interrupted {
+		// Shutdown (or every link went away): leave the links unfinished so
+		// the next start resumes them.
+		ids := make([]string, 0, len(j.members))
+		for id := range j.members {
+			ids = append(ids, id)
 		}
-	case ctx.Err() != nil:
-		// Shutdown: leave the link unfinished so the next start resumes it.
-		f.log.Info("fetch interrupted by shutdown; will resume at next start", "link", linkID)
-	default:
-		// The client already reported the terminal state through OnState;
-		// this is a backstop for errors that ended the fetch without one.
-		if !rec.terminal {
-			f.fail(linkID, fetch, codeFor(err), messageFor(err), err)
+		f.closeLocked(j)
+		f.mu.Unlock()
+		if len(ids) > 0 {
+			f.log.Info("fetch interrupted by shutdown; will resume at next start", "links", ids)
+		}
+		return
+	}
+	f.mu.Unlock()
+
+	failure := rec.failure
+	if err != nil && failure == nil {
+		// The client reports the terminal state through OnState; this is a
+		// backstop for errors that ended the fetch without one.
+		u := failureUpdate(codeFor(err), messageFor(err), "Failed: ")
+		failure = &u
+	}
+	if failure != nil {
+		f.log.Warn("fetch failed", "code", failure.ErrorCode, "links", len(f.targets(j)), "err", err)
+	}
+	note := fmt.Sprintf("Account data received: %d accounts", len(snap.Accounts))
+	// Write the outcome to every member, including links that attach while
+	// this runs (see join); the job leaves the map only when none is left.
+	written := map[string]int{}
+	for {
+		f.mu.Lock()
+		var todo []target
+		for id, m := range j.members {
+			if fetch, ok := written[id]; !ok || fetch != m.fetch {
+				todo = append(todo, target{linkID: id, fetch: m.fetch, m: m})
+			}
+		}
+		if len(todo) == 0 {
+			f.closeLocked(j)
+			f.mu.Unlock()
+			return
+		}
+		f.mu.Unlock()
+		for _, t := range todo {
+			written[t.linkID] = t.fetch
+			if failure != nil {
+				f.writeState(j, t, *failure)
+				continue
+			}
+			err := f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, snap, note)
+			if err != nil && !errors.Is(err, store.ErrStale) && !errors.Is(err, store.ErrNotFound) {
+				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
+				f.writeState(j, t, failureUpdate(CodeUnexpected, "the account data could not be saved", "Failed: "))
+			}
 		}
 	}
 }
 
-// fail records a failure state.
-func (f *Fetcher) fail(linkID string, fetch int, code, msg string, cause error) {
-	f.log.Warn("fetch failed", "link", linkID, "code", code, "err", cause)
+// closeLocked removes a finished job from the maps; f.mu must be held. A job
+// that already replaced it (see join) stays.
+func (f *Fetcher) closeLocked(j *job) {
+	if f.jobs[j.fp] == j {
+		delete(f.jobs, j.fp)
+	}
+	for id := range j.members {
+		if f.links[id] == j {
+			delete(f.links, id)
+		}
+	}
+	j.loginID = "" // no longer needed: do not keep the secret around
+}
+
+// failureUpdate is the state update of a failed fetch.
+func failureUpdate(code, msg, notePrefix string) store.StateUpdate {
 	st := store.StateFailed
 	if code == CodeTimedOut {
 		st = store.StateTimedOut
 	}
-	err := f.store.RecordState(context.WithoutCancel(f.base), linkID, fetch, store.StateUpdate{
-		State: st, ErrorCode: code, ErrorMessage: msg, Note: "Failed: " + code,
-	})
-	if err != nil && !errors.Is(err, store.ErrStale) {
-		f.log.Error("fetch: record failure", "link", linkID, "err", err)
+	return store.StateUpdate{State: st, ErrorCode: code, ErrorMessage: msg, Note: notePrefix + code}
+}
+
+// failLinks records a failure on links that belong to no job.
+func (f *Fetcher) failLinks(ts []target, u store.StateUpdate, cause error) {
+	for _, t := range ts {
+		f.log.Warn("fetch failed", "link", t.linkID, "code", u.ErrorCode, "err", cause)
+		err := f.store.RecordState(context.WithoutCancel(f.base), t.linkID, t.fetch, u)
+		if err != nil && !errors.Is(err, store.ErrStale) && !errors.Is(err, store.ErrNotFound) {
+			f.log.Error("fetch: record failure", "link", t.linkID, "err", err)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
 
 	"flinkslink/flinks"
 	"flinkslink/store"
@@ -15,20 +17,24 @@ const (
 	CodeNetwork    = "NETWORK"    // Flinks could not be reached
 	CodeMalformed  = "MALFORMED"  // Flinks answered something unreadable
 	CodeUnexpected = "UNEXPECTED" // anything else
+	// CodeMFARequired: the cached Authorize answered 203 with security
+	// questions, which only the person can answer, in Flinks Connect.
+	CodeMFARequired = "MFA_REQUIRED"
 )
 
-// recorder persists one fetch's calls and state changes as the client reports them.
+// recorder persists one fetch's calls and state changes, as the client reports
+// them, on every link attached to the fetch.
 type recorder struct {
-	f        *Fetcher
-	linkID   string
-	fetch    int
-	loginID  string // only to mask it out of response bodies
-	terminal bool   // a terminal state was recorded
+	f *Fetcher
+	j *job
+	// failure is the terminal failure the client reported; run writes it,
+	// with the outcome, to every attached link.
+	failure *store.StateUpdate
 }
 
-// call stores one Flinks call in the link's call log, its body masked.
+// call stores one Flinks call in the call log of every attached link, its body masked.
 func (r *recorder) call(c flinks.Call) {
-	err := r.f.store.RecordCall(context.WithoutCancel(r.f.base), r.linkID, r.fetch, store.Call{
+	sc := store.Call{
 		At:         c.Started,
 		Endpoint:   c.Endpoint,
 		Method:     c.Method,
@@ -38,14 +44,24 @@ func (r *recorder) call(c flinks.Call) {
 		Attempt:    c.Attempt,
 		Duration:   c.Duration,
 		Err:        c.Err,
-		Body:       MaskBody(c.Body, r.loginID),
-	})
-	if err != nil && !errors.Is(err, store.ErrStale) {
-		r.f.log.Error("fetch: record call", "link", r.linkID, "err", err)
+		Body:       MaskBody(c.Body, r.j.loginID),
+	}
+	r.j.rec.Lock()
+	defer r.j.rec.Unlock()
+	for _, t := range r.f.targets(r.j) {
+		err := r.f.store.RecordCall(context.WithoutCancel(r.j.ctx), t.linkID, t.fetch, sc)
+		switch {
+		case err == nil:
+		case errors.Is(err, store.ErrNotFound):
+			r.f.drop(r.j, t)
+		default:
+			r.f.log.Error("fetch: record call", "link", t.linkID, "err", err)
+		}
 	}
 }
 
-// state stores a state change: the link's current state and a timeline event.
+// state stores a state change on every attached link: the link's current
+// state and a timeline event.
 func (r *recorder) state(sc flinks.StateChange) {
 	u := store.StateUpdate{RequestID: sc.RequestID, Polls: sc.Polls, NextPollAt: sc.NextPoll}
 	switch sc.Stage {
@@ -64,25 +80,34 @@ func (r *recorder) state(sc flinks.StateChange) {
 		// The snapshot and the ready state are written together by CompleteFetch.
 		return
 	case flinks.StageFailed, flinks.StageTimedOut:
-		r.terminal = true
+		if ctxErr := r.j.ctx.Err(); ctxErr != nil && errors.Is(sc.Err, ctxErr) {
+			// Stopped by shutdown, not by Flinks: the links stay unfinished
+			// and are resumed at the next start (see run).
+			return
+		}
 		u.State = store.StateFailed
 		if sc.Stage == flinks.StageTimedOut {
 			u.State = store.StateTimedOut
 		}
 		u.ErrorCode, u.ErrorMessage = codeFor(sc.Err), messageFor(sc.Err)
 		u.Note = "Stopped: " + u.ErrorCode
+		r.failure = &u
+		return
 	default:
 		return
 	}
-	err := r.f.store.RecordState(context.WithoutCancel(r.f.base), r.linkID, r.fetch, u)
-	if err != nil && !errors.Is(err, store.ErrStale) {
-		r.f.log.Error("fetch: record state", "link", r.linkID, "state", u.State, "err", err)
+	r.j.rec.Lock()
+	defer r.j.rec.Unlock()
+	for _, t := range r.f.targets(r.j) {
+		r.f.writeState(r.j, t, u)
 	}
+	r.j.last = &u
 }
 
 // codeFor names an error: the FlinksCode when Flinks gave one, else ours.
 func codeFor(err error) string {
 	var fe *flinks.Error
+	var te *flinks.TransportError
 	switch {
 	case err == nil:
 		return ""
@@ -90,12 +115,16 @@ func codeFor(err error) string {
 		return CodeTimedOut
 	case errors.As(err, &fe) && fe.FlinksCode != "":
 		return fe.FlinksCode
+	case errors.As(err, &fe) && fe.StatusCode == http.StatusNonAuthoritativeInfo && fe.Kind() == flinks.KindNeedsUser:
+		return CodeMFARequired
 	case errors.As(err, &fe) && fe.StatusCode >= 200 && fe.StatusCode < 300:
 		return CodeMalformed
 	case errors.As(err, &fe):
 		return fmt.Sprintf("HTTP_%d", fe.StatusCode)
-	default:
+	case errors.As(err, &te), errors.Is(err, context.DeadlineExceeded):
 		return CodeNetwork
+	default:
+		return CodeUnexpected
 	}
 }
 
@@ -112,7 +141,11 @@ func messageFor(err error) string {
 		return fe.Message
 	case errors.As(err, &fe):
 		return fmt.Sprintf("HTTP %d from Flinks", fe.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		return "Flinks did not answer in time."
+	case errors.As(err, new(*flinks.TransportError)):
+		return "Flinks could not be reached, or the connection broke off."
 	default:
-		return "Flinks could not be reached."
+		return "The request to Flinks failed unexpectedly."
 	}
 }

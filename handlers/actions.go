@@ -1,0 +1,246 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/flinks"
+	"flinkslink/handlers/fetcher"
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+// This file holds the actions of the links list and the link page: "Refresh
+// data", "Delete" (with its confirmation page), "Start over", the list rows'
+// polling fragment, and the "longer than usual" note.
+
+// startOverPath is the POST target of "Start over".
+const startOverPath = "/start-over"
+
+// DefaultLongerThanUsual is the fetch time after which a pending link says it
+// is taking longer than usual: most cached fetches end well before.
+const DefaultLongerThanUsual = 45 * time.Second
+
+// deleteCardTimeout bounds the DeleteCard call; it runs on its own context so
+// that a browser closing mid-way cannot leave the two deletions half done.
+const deleteCardTimeout = 30 * time.Second
+
+// CardDeleter deletes a LoginId and all its data at Flinks; *flinks.Client is one.
+type CardDeleter interface {
+	DeleteCard(ctx context.Context, loginID string) error
+}
+
+// longerThanUsual reports whether a running fetch has passed the threshold.
+func (h *Handler) longerThanUsual(l store.Link) bool {
+	return !l.State.Terminal() && !l.FetchStartedAt.IsZero() &&
+		h.now().Sub(l.FetchStartedAt) >= h.cfg.LongerThanUsual
+}
+
+// addLinkActions completes the view of a link that has a summary: "Refresh
+// data" unless the last fetch failed (its failure offers "Try again"), and a
+// note when a newer fetch runs while the earlier data is shown.
+func (h *Handler) addLinkActions(c echo.Context, l store.Link, snap store.Snapshot, v *views.LinkView) {
+	if l.State != store.StateFailed && l.State != store.StateTimedOut {
+		v.RefreshURL = linkPath(l.ID) + "/refresh"
+	}
+	if l.State != store.StateReady {
+		v.Status.SummaryNote = h.msgs(c).ShowingEarlierData(formatTimestamp(snap.FetchedAt, h.lang(c)))
+	}
+}
+
+// rowView is one row of the links list with its actions.
+func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
+	r := linkRow(l, h.now(), h.lang(c))
+	r.ID = l.ID
+	r.Terminal = l.State.Terminal()
+	r.RowURL = linkPath(l.ID) + "/row"
+	// The list is a summary: it polls less often than a link's own page.
+	r.PollEvery = pollEveryAttr(2 * h.cfg.PollEvery)
+	r.RefreshURL = linkPath(l.ID) + "/refresh"
+	r.RetryURL = linkPath(l.ID) + "/retry"
+	r.DeleteURL = linkPath(l.ID) + "/delete"
+	r.CSRFToken = csrfToken(c)
+	if l.State == store.StateFailed || l.State == store.StateTimedOut {
+		r.CanRetry = failureView(l, h.lang(c)).CanRetry
+	}
+	return r
+}
+
+// handleLinkRow is the list row's htmx polling target; a request that is not
+// from htmx goes to the list.
+func (h *Handler) handleLinkRow(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/links")
+	}
+	return h.render(c, http.StatusOK, views.LinkRowView(h.rowView(c, link)))
+}
+
+// handleLinkRefresh is "Refresh data": a new cached fetch of a link whose last
+// fetch ended. While one runs it is refused with 409 (store.ErrBusy).
+func (h *Handler) handleLinkRefresh(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	link, err = h.store.StartNewFetch(c.Request().Context(), link.ID)
+	if err != nil {
+		return err
+	}
+	h.fetcher.Start(link.ID, link.Fetch)
+	// The answer shows the link as StartNewFetch left it (received, polling),
+	// whatever the fetch has done since: the browser then follows it by polling.
+	fromList := c.FormValue("return") == "list"
+	switch {
+	case fromList && isFragment(c):
+		return h.render(c, http.StatusOK, views.LinkRowView(h.rowView(c, link)))
+	case fromList:
+		return c.Redirect(http.StatusSeeOther, "/links")
+	case isFragment(c):
+		v, err := h.linkViewFor(c, link)
+		if err != nil {
+			return err
+		}
+		return h.render(c, http.StatusOK, views.LinkStatus(v))
+	}
+	return c.Redirect(http.StatusSeeOther, linkPath(link.ID))
+}
+
+// handleLinkDeleteConfirm is the confirmation page of "Delete".
+func (h *Handler) handleLinkDeleteConfirm(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	v := views.DeleteView{
+		Page:        h.page(c, views.ForLinks(h.lang(c)).DeleteTitle, "links"),
+		Institution: link.Institution,
+		State:       string(link.State),
+		StateLabel:  stateLabel(link.State, h.lang(c)),
+		Created:     formatTimestamp(link.CreatedAt, h.lang(c)),
+		LinkURL:     linkPath(link.ID),
+		DeleteURL:   linkPath(link.ID) + "/delete",
+		Running:     !link.State.Terminal(),
+	}
+	return h.render(c, http.StatusOK, views.DeletePage(v))
+}
+
+// handleLinkDelete deletes a link: first its LoginId at Flinks (DeleteCard),
+// then everything stored here. Refused while a fetch runs (Flinks would answer
+// CARD_IN_USE). When Flinks does not confirm, the local data is kept, so that
+// nothing stays at Flinks unseen; when Flinks no longer knows the LoginId
+// (deleted already, from another session say), it is removed here anyway.
+func (h *Handler) handleLinkDelete(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	if !link.State.Terminal() {
+		return h.showError(c, http.StatusConflict, "deleteRunning", "")
+	}
+	if h.cfg.Cards == nil {
+		return h.showError(c, http.StatusNotImplemented, "deleteNoFlinks", "")
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), deleteCardTimeout)
+	defer cancel()
+	loginID, err := h.store.LoginID(ctx, link.ID)
+	if err != nil {
+		return err
+	}
+	done := "deleted"
+	if err := h.cfg.Cards.DeleteCard(ctx, loginID); err != nil {
+		code := deleteErrorCode(err)
+		switch {
+		case cardUnknown(err):
+			h.log.Info("delete: Flinks no longer knows the LoginId; removing the link here", "link", link.ID)
+			done = "deleted_local"
+		case code == "CARD_IN_USE":
+			h.log.Warn("delete: card in use at Flinks; link kept", "link", link.ID)
+			return h.showError(c, http.StatusConflict, "deleteInUse", "")
+		default:
+			// The client's errors never carry the LoginId.
+			h.log.Warn("delete: DeleteCard failed; link kept", "link", link.ID, "code", code, "err", err)
+			return h.showError(c, http.StatusBadGateway, "deleteFailed", code)
+		}
+	}
+	if err := h.store.DeleteLink(ctx, link.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("delete link after DeleteCard: %w", err)
+	}
+	h.log.Info("link deleted", "link", link.ID, "at_flinks", done == "deleted")
+	return redirect(c, "/links?done="+done)
+}
+
+// cardUnknown reports whether DeleteCard failed because Flinks does not know
+// the LoginId: INVALID_LOGIN, or the "Invalid LoginId" text of the reference
+// (§9.2). A bare 404 is not enough: a wrong Flinks URL answers that too.
+func cardUnknown(err error) bool {
+	var fe *flinks.Error
+	if !errors.As(err, &fe) {
+		return false
+	}
+	msg := strings.ToLower(fe.Message)
+	return strings.EqualFold(fe.FlinksCode, "INVALID_LOGIN") ||
+		strings.Contains(msg, "invalid loginid") || strings.Contains(msg, "loginid provided is either invalid")
+}
+
+// deleteErrorCode names a DeleteCard failure for the page and the log, in the
+// fetcher's vocabulary: the FlinksCode, HTTP_nnn without one, NETWORK when
+// Flinks could not be reached.
+func deleteErrorCode(err error) string {
+	var fe *flinks.Error
+	var te *flinks.TransportError
+	switch {
+	case errors.As(err, &fe) && fe.FlinksCode != "":
+		return strings.ToUpper(fe.FlinksCode)
+	case errors.As(err, &fe):
+		return fmt.Sprintf("HTTP_%d", fe.StatusCode)
+	case errors.As(err, &te), errors.Is(err, context.DeadlineExceeded):
+		return fetcher.CodeNetwork
+	}
+	return fetcher.CodeUnexpected
+}
+
+// handleStartOver gives this browser a new session: a new session id (its
+// links are no longer shown here; they are not deleted) and a new Connect tag.
+// The chosen language stays.
+func (h *Handler) handleStartOver(c echo.Context) error {
+	sess := h.session(c)
+	for _, key := range []string{keySessionID, keyTag} {
+		v, err := randomToken()
+		if err != nil {
+			return err
+		}
+		sess.s.Values[key] = v
+	}
+	if err := sess.save(c); err != nil {
+		return err
+	}
+	return redirect(c, "/")
+}
+
+// showError answers with one of this feature's error texts
+// (views.LinksMessages.Errors): a full page, or the alert alone for htmx.
+func (h *Handler) showError(c echo.Context, status int, key, arg string) error {
+	text := views.ForLinks(h.lang(c)).Errors[key]
+	h.log.Warn("request refused", "method", c.Request().Method, "path", c.Path(), "status", status, "reason", key)
+	v := views.ErrorView{
+		Page:    h.page(c, h.msgs(c).ErrorTitle, ""),
+		Status:  status,
+		Heading: text.Heading,
+		Message: strings.Replace(text.Message, "%s", arg, 1),
+		Hints:   text.Hints,
+	}
+	if isFragment(c) {
+		return h.render(c, status, views.ErrorAlert(v))
+	}
+	return h.render(c, status, views.ErrorPage(v))
+}

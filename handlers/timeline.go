@@ -1,0 +1,406 @@
+package handlers
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"flinkslink/store"
+	"flinkslink/views"
+)
+
+// TimelineStore is what the Details panel, its downloads and the JSON API read
+// beyond the link itself: its state changes and its Flinks calls (response
+// bodies already masked when they were stored).
+type TimelineStore interface {
+	Events(ctx context.Context, linkID string) ([]store.Event, error)
+	Calls(ctx context.Context, linkID string) ([]store.Call, error)
+}
+
+// bodyStoreLimit is the store's cap on a stored response body (store.RecordCall):
+// a body of exactly this size was probably cut.
+const bodyStoreLimit = 256 << 10
+
+// renderLinkPage renders a link's full page, Details panel included.
+func (h *Handler) renderLinkPage(c echo.Context, v views.LinkView) error {
+	if err := h.addTimeline(c, &v); err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.LinkPage(v))
+}
+
+// addTimeline fills the Details panel of a link page whose status v already
+// holds. The link was read before its timeline: a link seen in a terminal state
+// has all its entries recorded, so a terminal panel misses none.
+func (h *Handler) addTimeline(c echo.Context, v *views.LinkView) error {
+	events, calls, err := h.loadTimeline(c.Request().Context(), v.ID)
+	if err != nil {
+		return err
+	}
+	lang := h.lang(c)
+	entries, cur := timelineEntries(v.ID, events, calls, timelineCursor{}, lang)
+	v.Timeline = &views.TimelineView{
+		Entries:     entries,
+		Tail:        h.timelineTail(v.ID, store.State(v.Status.State), cur, lang),
+		DownloadURL: linkPath(v.ID) + "/timeline.json",
+		APIURL:      apiLinkPath(v.ID),
+	}
+	return nil
+}
+
+// loadTimeline reads a link's events, then its calls. Both only grow, each in
+// time order, and a poll shows what is newer than what it showed before (see
+// timelineCursor); reading the events first keeps a state change recorded right
+// after a call from being shown before it.
+func (h *Handler) loadTimeline(ctx context.Context, linkID string) ([]store.Event, []store.Call, error) {
+	events, err := h.store.Events(ctx, linkID)
+	if err != nil {
+		return nil, nil, err
+	}
+	calls, err := h.store.Calls(ctx, linkID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return events, calls, nil
+}
+
+// handleTimeline is the poll target of the timeline's tail: the entries
+// recorded after those the page shows (named by the query, see timelineCursor),
+// then the next tail, which polls on while the fetch runs and, once it ended,
+// carries no hx-* attributes. A request not from htmx gets the full page.
+func (h *Handler) handleTimeline(c echo.Context) error {
+	if !isFragment(c) {
+		v, err := h.linkView(c)
+		if err != nil {
+			return err
+		}
+		return h.renderLinkPage(c, v)
+	}
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	after, err := parseCursor(c)
+	if err != nil {
+		return err
+	}
+	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID)
+	if err != nil {
+		return err
+	}
+	lang := h.lang(c)
+	entries, cur := timelineEntries(link.ID, events, calls, after, lang)
+	return h.render(c, http.StatusOK, views.TimelineEntries(entries, h.timelineTail(link.ID, link.State, cur, lang)))
+}
+
+// timelineTail is the last item of the list: polling while the fetch runs;
+// once it ended, saying so and where to resume should a new fetch start in
+// place ("Refresh data" swaps the status element without reloading the page).
+func (h *Handler) timelineTail(linkID string, state store.State, cur timelineCursor, lang string) views.TimelineTail {
+	tail := views.TimelineTail{
+		Live:      !state.Terminal(),
+		URL:       linkPath(linkID) + "/timeline?" + cur.query(),
+		PollEvery: pollEveryAttr(h.cfg.PollEvery),
+	}
+	if state.Terminal() {
+		tail.StateLabel = stateLabel(state, lang)
+	}
+	return tail
+}
+
+// timelineCursor names the entries a page already shows: every event and call
+// with an ID up to these. Zero shows everything.
+type timelineCursor struct {
+	event, call int64
+}
+
+func (cur timelineCursor) query() string {
+	return "event=" + strconv.FormatInt(cur.event, 10) + "&call=" + strconv.FormatInt(cur.call, 10)
+}
+
+// parseCursor reads the cursor of a tail's poll; a malformed one is a 400.
+func parseCursor(c echo.Context) (timelineCursor, error) {
+	var cur timelineCursor
+	for name, dst := range map[string]*int64{"event": &cur.event, "call": &cur.call} {
+		s := c.QueryParam(name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return timelineCursor{}, badRequest("badRequest")
+		}
+		*dst = n
+	}
+	return cur, nil
+}
+
+// timelineEntries merges the events and calls newer than after into one list in
+// time order (a state change before a call of the same millisecond: it
+// announces it), with a heading where a fetch generation begins, and returns
+// the cursor that names everything loaded.
+func timelineEntries(linkID string, events []store.Event, calls []store.Call, after timelineCursor, lang string) ([]views.TimelineEntry, timelineCursor) {
+	type item struct {
+		at    time.Time
+		order int // 0 event, 1 call
+		id    int64
+		fetch int
+		entry func() views.TimelineEntry
+	}
+	var items []item
+	cur := after
+	// The fetch of the last entry already shown, to know whether the new ones
+	// begin a fetch generation.
+	var lastShown struct {
+		at    time.Time
+		fetch int
+	}
+	shown := func(at time.Time, fetch int) {
+		if lastShown.at.IsZero() || !at.Before(lastShown.at) {
+			lastShown.at, lastShown.fetch = at, fetch
+		}
+	}
+	for _, e := range events {
+		cur.event = max(cur.event, e.ID)
+		if e.ID <= after.event {
+			shown(e.At, e.Fetch)
+			continue
+		}
+		items = append(items, item{e.At, 0, e.ID, e.Fetch, func() views.TimelineEntry { return eventEntry(e, lang) }})
+	}
+	for _, cl := range calls {
+		cur.call = max(cur.call, cl.ID)
+		if cl.ID <= after.call {
+			shown(cl.At, cl.Fetch)
+			continue
+		}
+		items = append(items, item{cl.At, 1, cl.ID, cl.Fetch, func() views.TimelineEntry { return callEntry(linkID, cl, lang) }})
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.order, b.order), cmp.Compare(a.id, b.id))
+	})
+	tm := views.ForTimeline(lang)
+	entries := make([]views.TimelineEntry, 0, len(items)+1)
+	fetch := lastShown.fetch
+	for _, it := range items {
+		if it.fetch != fetch {
+			fetch = it.fetch
+			entries = append(entries, views.TimelineEntry{
+				Kind:    views.EntryFetch,
+				DOMID:   fmt.Sprintf("tl-fetch-%d", it.fetch),
+				Fetch:   it.fetch,
+				Heading: tm.FetchHeading(it.fetch, formatTimestamp(it.at, lang)),
+			})
+		}
+		entries = append(entries, it.entry())
+	}
+	return entries, cur
+}
+
+// eventEntry is a state change of the timeline.
+func eventEntry(e store.Event, lang string) views.TimelineEntry {
+	label := views.For(lang).StateHeadline[string(e.State)]
+	if label == "" {
+		label = string(e.State)
+	}
+	v := views.TimelineEntry{
+		Kind:         views.EntryEvent,
+		DOMID:        fmt.Sprintf("tl-event-%d", e.ID),
+		Fetch:        e.Fetch,
+		State:        string(e.State),
+		StateLabel:   label,
+		Note:         e.Note,
+		RequestID:    e.RequestID,
+		ErrorMessage: e.ErrorMessage,
+		Failed:       e.ErrorCode != "" || e.State == store.StateFailed || e.State == store.StateTimedOut,
+	}
+	setEntryTime(&v, e.At, lang)
+	if e.ErrorCode != "" {
+		v.Code = codeView(e.ErrorCode, true, lang)
+	}
+	return v
+}
+
+// callEntry is a Flinks call of the timeline, with its (masked) response body.
+func callEntry(linkID string, c store.Call, lang string) views.TimelineEntry {
+	v := views.TimelineEntry{
+		Kind:       views.EntryCall,
+		DOMID:      fmt.Sprintf("tl-call-%d", c.ID),
+		Fetch:      c.Fetch,
+		Method:     c.Method,
+		Endpoint:   c.Endpoint,
+		StatusCode: c.StatusCode,
+		Duration:   formatCallDuration(c.Duration, lang),
+		Attempt:    c.Attempt,
+		RequestID:  c.RequestID,
+		Err:        c.Err,
+		Failed:     callFailed(c),
+	}
+	setEntryTime(&v, c.At, lang)
+	if c.FlinksCode != "" {
+		v.Code = codeView(c.FlinksCode, v.Failed, lang)
+	}
+	if len(c.Body) > 0 {
+		body, isJSON := prettyBody(c.Body)
+		v.Body, v.BodyJSON = string(body), isJSON
+		v.BodySize = len(c.Body)
+		v.BodyTruncated = len(c.Body) >= bodyStoreLimit
+		v.BodyURL = callBodyPath(linkID, c.ID)
+	}
+	v.CallName = c.Method + " " + c.Endpoint + " " + views.ForTimeline(lang).At + " " + v.Time
+	return v
+}
+
+// callFailed reports whether a call is a failure worth explaining: no response,
+// a transport or decoding error, or an HTTP error status.
+func callFailed(c store.Call) bool {
+	return c.StatusCode == 0 || c.StatusCode >= 400 || c.Err != ""
+}
+
+// codeView shows a code and, for failures, the catalogue's explanation in the
+// page's language (the same words as the failure view).
+func codeView(code string, explain bool, lang string) *views.CodeView {
+	v := &views.CodeView{Code: code}
+	if !explain {
+		return v
+	}
+	info := describeCodeIn(code, lang)
+	v.Explained = true
+	v.Title, v.Message, v.Action, v.DocsURL = info.Title, info.Message, info.Action, info.Docs
+	return v
+}
+
+// setEntryTime fills an entry's times: the time of day to the millisecond (the
+// fetch's steps are often milliseconds apart), and the full date for the title.
+func setEntryTime(v *views.TimelineEntry, at time.Time, lang string) {
+	at = at.UTC()
+	v.Time = at.Format("15:04:05.000")
+	v.TimeISO = at.Format(time.RFC3339Nano)
+	v.TimeFull = formatTimestamp(at, lang)
+}
+
+// formatCallDuration is a call's duration: "85 ms", "1.2 s" ("1,2 s" in French).
+func formatCallDuration(d time.Duration, lang string) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	if d >= time.Minute {
+		return formatDuration(d)
+	}
+	s := fmt.Sprintf("%.1f s", d.Seconds())
+	if lang == views.French {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// prettyBody indents a JSON body two spaces; anything else (an HTML error page
+// from a proxy, a body cut at the store's limit) is returned as it was stored.
+func prettyBody(body []byte) ([]byte, bool) {
+	if !json.Valid(body) {
+		return body, false
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, bytes.TrimSpace(body), "", "  "); err != nil {
+		return body, false
+	}
+	return buf.Bytes(), true
+}
+
+// handleCallBody downloads one call's response body (masked when stored): JSON
+// as application/json, anything else as plain text, never as HTML.
+func (h *Handler) handleCallBody(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	callID, err := strconv.ParseInt(c.Param("call"), 10, 64)
+	if err != nil || callID <= 0 {
+		return store.ErrNotFound
+	}
+	calls, err := h.store.Calls(c.Request().Context(), link.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(calls, func(cl store.Call) bool { return cl.ID == callID })
+	if i < 0 || len(calls[i].Body) == 0 {
+		return echo.ErrNotFound
+	}
+	cl := calls[i]
+	body, isJSON := prettyBody(cl.Body)
+	name := fmt.Sprintf("flinks-%s-call-%d-%s", link.ID, cl.ID, safeFileName(cl.Endpoint))
+	if isJSON {
+		return attachment(c, name+".json", echo.MIMEApplicationJSON, append(body, '\n'))
+	}
+	return attachment(c, name+".txt", echo.MIMETextPlainCharsetUTF8, body)
+}
+
+// handleTimelineDownload downloads the whole timeline as JSON: the shape of the
+// JSON API's "timeline", with the link it belongs to.
+func (h *Handler) handleTimelineDownload(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID)
+	if err != nil {
+		return err
+	}
+	doc := struct {
+		LinkID      string      `json:"link_id"`
+		Institution string      `json:"institution"`
+		State       string      `json:"state"`
+		Terminal    bool        `json:"terminal"`
+		Fetch       int         `json:"fetch"`
+		GeneratedAt string      `json:"generated_at"`
+		Timeline    apiTimeline `json:"timeline"`
+	}{
+		LinkID:      link.ID,
+		Institution: link.Institution,
+		State:       string(link.State),
+		Terminal:    link.State.Terminal(),
+		Fetch:       link.Fetch,
+		GeneratedAt: rfc3339(h.now()),
+		Timeline:    newAPITimeline(events, calls),
+	}
+	body, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return attachment(c, "flinks-"+link.ID+"-timeline.json", echo.MIMEApplicationJSON, append(body, '\n'))
+}
+
+// attachment answers body as a download named name.
+func attachment(c echo.Context, name, contentType string, body []byte) error {
+	hd := c.Response().Header()
+	hd.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	hd.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, contentType, body)
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// safeFileName keeps a file name part to letters, digits, "_" and "-".
+func safeFileName(s string) string {
+	s = strings.Trim(unsafeFileChars.ReplaceAllString(s, "-"), "-")
+	if s == "" {
+		return "call"
+	}
+	return s
+}
+
+// callBodyPath is the download URL of a call's response body.
+func callBodyPath(linkID string, callID int64) string {
+	return linkPath(linkID) + "/calls/" + strconv.FormatInt(callID, 10) + "/body"
+}

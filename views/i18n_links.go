@@ -1,0 +1,194 @@
+package views
+
+import (
+	"context"
+	"strings"
+)
+
+// LinksMessages is the copy of the links list, the per-link actions (Refresh
+// data, Delete, Start over), the "longer than usual" note and the sandbox
+// scenario card, in one language. It lives apart from Messages so that those
+// features can grow without touching the main catalogue; like Messages it is a
+// struct, so a missing text is a compile error (and an empty one a test failure:
+// see TestLinksMessagesComplete).
+type LinksMessages struct {
+	// Links list.
+	LinksIntro, LinksCaption, Actions, Open                     string
+	RefreshData, RefreshHint, RefreshRunning                    string
+	Delete, DeleteRunningHint                                   string
+	StartOver, StartOverHint, StartOverConfirm, LinkAnotherLink string
+	// Notices shown on the list after an action, by the ?done= value.
+	Notices map[string]string
+
+	// Delete confirmation page.
+	DeleteTitle, DeleteHeading, DeleteWhat, DeleteShared string
+	DeleteIrreversible, DeleteConfirm, Cancel            string
+	DeleteBlocked                                        string
+	LinkFacts                                            string
+
+	// Longer than usual.
+	SlowTitle, SlowText string
+
+	// Sandbox scenario card.
+	Username, Password, CommonPassword, MFAAnswers, MFAAnswersHint string
+	Copy, Copied, CopyFailed                                       string
+	CopyLabel                                                      func(what, value string) string
+	PendingTitle, PendingIntro, PendingLabel, PendingApply         string
+	PendingCurrent                                                 func(label string) string
+	PendingSaved                                                   string
+	// PendingOptions labels each choice of the pending-duration control by its
+	// form value (see handlers' pendingChoices).
+	PendingOptions map[string]string
+	// ScenarioSummaries translates the sandbox's own (English) scenario
+	// summaries, by lower-case username; nil means the sandbox's text is used.
+	ScenarioSummaries map[string]string
+
+	// Errors are this feature's error pages, by key; "%s" in a Message is
+	// replaced by the error's argument (a FlinksCode, never raw input).
+	Errors map[string]ErrorText
+}
+
+var englishLinks = LinksMessages{
+	LinksIntro:   "The bank connections made in this browser, newest first. Open one to see its status and account summary.",
+	LinksCaption: "Links made in this browser",
+	Actions:      "Actions", Open: "Open",
+	RefreshData: "Refresh data", RefreshHint: "Ask Flinks for this connection's latest data again",
+	RefreshRunning: "A fetch is running; wait until it ends",
+	Delete:         "Delete", DeleteRunningHint: "A fetch is running: it can be deleted once it ends",
+	StartOver:        "Start over",
+	StartOverHint:    "Begin a new session in this browser: the links above will no longer be shown here (they are not deleted, at Flinks or here).",
+	StartOverConfirm: "Start over? The links listed here will no longer be visible in this browser.",
+	LinkAnotherLink:  "Link another account",
+	Notices: map[string]string{
+		"deleted":       "The link was deleted: Flinks removed the connection and its data, and so did this app.",
+		"deleted_local": "Flinks no longer knew this connection (it had already been deleted there), so it was removed here too.",
+	},
+
+	DeleteTitle: "Delete a link", DeleteHeading: "Delete this link?",
+	DeleteWhat:         "Deleting asks Flinks to delete this bank connection (DeleteCard): Flinks permanently removes the connection and all the data it holds for it. Then this app removes its own copy: the account summary, the status history and the log of Flinks calls.",
+	DeleteShared:       "If the same bank connection was also linked from another browser or session, it stops working there too: Flinks deletes the connection itself, not only this link.",
+	DeleteIrreversible: "This cannot be undone. To see these accounts again, link them again from the start.",
+	DeleteConfirm:      "Delete at Flinks and here", Cancel: "Cancel",
+	DeleteBlocked: "A fetch is running for this link. Flinks does not allow deleting a connection while it is working on it; wait until the fetch ends, then delete.",
+	LinkFacts:     "Link",
+
+	SlowTitle: "This is taking longer than usual",
+	SlowText:  "Flinks is still collecting your data from your bank. Accounts with many transactions, or a bank that answers slowly, take longer. We keep checking: this page updates on its own, and you can come back to it later from Your links.",
+
+	Username: "Username", Password: "Password", CommonPassword: "Password (every user)",
+	MFAAnswers: "Security question answers", MFAAnswersHint: "answer whichever fits the question asked",
+	Copy: "Copy", Copied: "Copied", CopyFailed: "Could not copy: select the text and copy it",
+	CopyLabel:    func(what, value string) string { return "Copy " + strings.ToLower(what) + " " + value },
+	PendingTitle: "Pending duration",
+	PendingIntro: "How long the sandbox keeps a new connection's data pending (Flinks' 202 OPERATION_PENDING) before it is ready. It applies to connections made in Connect from now on; the time is exact, not multiplied by SANDBOX_TIME_SCALE.",
+	PendingLabel: "Keep new connections pending for", PendingApply: "Apply",
+	PendingCurrent: func(label string) string { return "Current setting: " + label + "." },
+	PendingSaved:   "Saved.",
+	PendingOptions: map[string]string{
+		"default": "each scenario's own time (default)",
+		"0s":      "0 s: data ready at once",
+		"5s":      "5 s",
+		"30s":     "30 s",
+		"2m":      "2 min",
+		"never":   "never: pending until our time limit",
+	},
+	ScenarioSummaries: nil,
+
+	Errors: map[string]ErrorText{
+		"deleteRunning":  {"Cannot delete yet", "A fetch is running for this link. Flinks does not allow deleting a connection while it is working on it, so nothing was deleted.", []string{"Wait until the fetch ends (the link's page updates on its own), then delete it."}},
+		"deleteInUse":    {"Flinks is still busy with this connection", "Flinks answered that it is still processing this bank connection (CARD_IN_USE), so it could not delete it. Nothing was deleted here: your link and its data are kept.", []string{"Wait a minute, then try deleting again."}},
+		"deleteFailed":   {"Flinks did not delete the connection", "Flinks did not confirm the deletion (%s). So that nothing stays at Flinks without you knowing, nothing was deleted here: your link and its data are kept.", []string{"Try again in a few minutes; if it keeps failing, tell the app's operators."}},
+		"deleteNoFlinks": {"Deleting is not available", "This app is not set up to delete connections at Flinks, so nothing was deleted.", []string{"Tell the app's operators."}},
+		"badPending":     {"Unknown pending duration", "Choose one of the durations offered in the list.", nil},
+	},
+}
+
+var frenchLinks = LinksMessages{
+	LinksIntro:   "Les connexions bancaires faites dans ce navigateur, les plus récentes d'abord. Ouvrez-en une pour voir son état et le résumé des comptes.",
+	LinksCaption: "Liaisons faites dans ce navigateur",
+	Actions:      "Actions", Open: "Ouvrir",
+	RefreshData: "Actualiser les données", RefreshHint: "Redemander à Flinks les données les plus récentes de cette connexion",
+	RefreshRunning: "Une récupération est en cours; attendez qu'elle se termine",
+	Delete:         "Supprimer", DeleteRunningHint: "Une récupération est en cours : la suppression sera possible quand elle sera terminée",
+	StartOver:        "Recommencer",
+	StartOverHint:    "Commencer une nouvelle session dans ce navigateur : les liaisons ci-dessus n'y seront plus affichées (elles ne sont pas supprimées, ni chez Flinks ni ici).",
+	StartOverConfirm: "Recommencer? Les liaisons affichées ici ne seront plus visibles dans ce navigateur.",
+	LinkAnotherLink:  "Lier un autre compte",
+	Notices: map[string]string{
+		"deleted":       "La liaison a été supprimée : Flinks a supprimé la connexion et ses données, et cette application aussi.",
+		"deleted_local": "Flinks ne connaissait plus cette connexion (elle y avait déjà été supprimée); elle a donc aussi été supprimée ici.",
+	},
+
+	DeleteTitle: "Supprimer une liaison", DeleteHeading: "Supprimer cette liaison?",
+	DeleteWhat:         "La suppression demande à Flinks de supprimer cette connexion bancaire (DeleteCard) : Flinks efface définitivement la connexion et toutes les données qu'il conserve pour elle. Ensuite, cette application efface sa propre copie : le résumé des comptes, l'historique des états et le journal des appels à Flinks.",
+	DeleteShared:       "Si la même connexion bancaire a aussi été liée depuis un autre navigateur ou une autre session, elle cessera aussi d'y fonctionner : Flinks supprime la connexion elle-même, pas seulement cette liaison.",
+	DeleteIrreversible: "Cette action est irréversible. Pour revoir ces comptes, il faudra les lier de nouveau depuis le début.",
+	DeleteConfirm:      "Supprimer chez Flinks et ici", Cancel: "Annuler",
+	DeleteBlocked: "Une récupération est en cours pour cette liaison. Flinks ne permet pas de supprimer une connexion pendant qu'il la traite; attendez la fin de la récupération, puis supprimez.",
+	LinkFacts:     "Liaison",
+
+	SlowTitle: "Cela prend plus de temps que d'habitude",
+	SlowText:  "Flinks recueille encore vos données auprès de votre banque. Les comptes qui ont beaucoup de transactions, ou une banque qui répond lentement, demandent plus de temps. Nous continuons de vérifier : cette page se met à jour d'elle-même, et vous pouvez y revenir plus tard depuis Vos liaisons.",
+
+	Username: "Nom d'utilisateur", Password: "Mot de passe", CommonPassword: "Mot de passe (tous les utilisateurs)",
+	MFAAnswers: "Réponses aux questions de sécurité", MFAAnswersHint: "répondez celle qui correspond à la question posée",
+	Copy: "Copier", Copied: "Copié", CopyFailed: "Impossible de copier : sélectionnez le texte et copiez-le",
+	CopyLabel:    func(what, value string) string { return "Copier " + strings.ToLower(what) + " " + value },
+	PendingTitle: "Durée d'attente",
+	PendingIntro: "Combien de temps le bac à sable garde en attente les données d'une nouvelle connexion (202 OPERATION_PENDING de Flinks) avant qu'elles soient prêtes. S'applique aux connexions faites dans Connect à partir de maintenant; la durée est exacte, non multipliée par SANDBOX_TIME_SCALE.",
+	PendingLabel: "Garder les nouvelles connexions en attente", PendingApply: "Appliquer",
+	PendingCurrent: func(label string) string { return "Réglage actuel : " + label + "." },
+	PendingSaved:   "Enregistré.",
+	PendingOptions: map[string]string{
+		"default": "durée propre à chaque scénario (par défaut)",
+		"0s":      "0 s : données prêtes tout de suite",
+		"5s":      "5 s",
+		"30s":     "30 s",
+		"2m":      "2 min",
+		"never":   "jamais : en attente jusqu'à notre délai maximal",
+	},
+	ScenarioSummaries: map[string]string{
+		"greatday":                 "Question de sécurité d'abord (Montreal / Canada / Triangle), puis données en attente ~10 s (202 OPERATION_PENDING, puis 200)",
+		"greatday_nomfa":           "Sans question de sécurité; données en attente ~10 s (202 OPERATION_PENDING, puis 200)",
+		"test_ready":               "Sans question de sécurité; données prêtes tout de suite (200 dès le premier appel de données)",
+		"test_slow":                "Données en attente ~60 s; 8 comptes et un an de transactions nombreuses (demandez Days365 pour les obtenir toutes)",
+		"test_dispatched":          "Chaque appel de données répond 202 OPERATION_DISPATCHED; l'appel Async reste « dispatched » ~10 s, puis 200",
+		"test_disabled_account":    "Authorize répond 401 DISABLED_LOGIN; Connect se termine quand même et émet un LoginId, dont l'Authorize en cache renvoie ensuite cette erreur",
+		"test_service_unavailable": "Authorize répond 401 RETRY_LATER; Connect se termine quand même et émet un LoginId, dont l'Authorize en cache renvoie ensuite cette erreur",
+		"test_never":               "La collecte ne se termine jamais : l'appel Async répond 202 OPERATION_PENDING indéfiniment",
+		"test_flaky":               "Données en attente ~10 s; les 3 premiers appels Async de chaque RequestId échouent (500 AGGREGATION_ERROR, 503 HTML, 502 HTML), puis réponses normales",
+		"test_expired":             "Données en attente ~60 s; le 4e appel Async du premier RequestId répond 400 SESSION_NONEXISTENT; un nouvel Authorize en cache fonctionne ensuite",
+		"test_no_transactions":     "Comptes sans aucune transaction (Transactions: []); données en attente ~10 s",
+	},
+
+	Errors: map[string]ErrorText{
+		"deleteRunning":  {"Suppression impossible pour l'instant", "Une récupération est en cours pour cette liaison. Flinks ne permet pas de supprimer une connexion pendant qu'il la traite; rien n'a donc été supprimé.", []string{"Attendez la fin de la récupération (la page de la liaison se met à jour d'elle-même), puis supprimez-la."}},
+		"deleteInUse":    {"Flinks travaille encore sur cette connexion", "Flinks a répondu qu'il traite encore cette connexion bancaire (CARD_IN_USE) et n'a donc pas pu la supprimer. Rien n'a été supprimé ici : votre liaison et ses données sont conservées.", []string{"Attendez une minute, puis réessayez de supprimer."}},
+		"deleteFailed":   {"Flinks n'a pas supprimé la connexion", "Flinks n'a pas confirmé la suppression (%s). Pour que rien ne reste chez Flinks à votre insu, rien n'a été supprimé ici : votre liaison et ses données sont conservées.", []string{"Réessayez dans quelques minutes; si l'échec persiste, avisez les responsables de l'application."}},
+		"deleteNoFlinks": {"Suppression non offerte", "Cette application n'est pas configurée pour supprimer des connexions chez Flinks; rien n'a donc été supprimé.", []string{"Avisez les responsables de l'application."}},
+		"badPending":     {"Durée d'attente inconnue", "Choisissez l'une des durées proposées dans la liste.", nil},
+	},
+}
+
+// ForLinks returns the links copy of lang, English when lang is not French.
+func ForLinks(lang string) *LinksMessages {
+	if lang == French {
+		return &frenchLinks
+	}
+	return &englishLinks
+}
+
+// tl returns the links copy for the language in ctx.
+func tl(ctx context.Context) *LinksMessages {
+	lang, _ := ctx.Value(langKey{}).(string)
+	return ForLinks(lang)
+}
+
+// ScenarioSummary is a sandbox scenario's summary in lang: the translation kept
+// here when there is one, else the sandbox's own (English) text.
+func ScenarioSummary(lang, username, sandboxText string) string {
+	if s := ForLinks(lang).ScenarioSummaries[strings.ToLower(username)]; s != "" {
+		return s
+	}
+	return sandboxText
+}

@@ -1,0 +1,23 @@
+package views
+
+// PendingControlView is the sandbox's pending-duration control on the
+// scenario card.
+type PendingControlView struct {
+	Action    string   // POST target
+	CSRFToken string   // for the form without JavaScript
+	Current   string   // the value in effect, one of Options
+	Options   []string // form values in display order; labels are in LinksMessages.PendingOptions
+	Saved     bool     // rendered in answer to a change: say it was saved
+}
+
+// DeleteView is the confirmation page of "Delete".
+type DeleteView struct {
+	Page
+	Institution string
+	State       string // the link's state, for its badge
+	StateLabel  string
+	Created     string // exact creation time, formatted
+	LinkURL     string // back to the link ("Cancel")
+	DeleteURL   string // POST target
+	Running     bool   // a fetch runs: deleting is refused, the button is disabled
+}
