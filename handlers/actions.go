@@ -156,6 +156,17 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Another browser may have linked the same bank connection and be fetching
+	// it now: DeleteCard would hit a card in use, so wait for that to end too.
+	sharing, err := h.store.LinksByLoginID(ctx, loginID)
+	if err != nil {
+		return err
+	}
+	for _, l := range sharing {
+		if !l.State.Terminal() {
+			return h.showError(c, http.StatusConflict, "deleteRunning", "")
+		}
+	}
 	done := "deleted"
 	if err := h.cfg.Cards.DeleteCard(ctx, loginID); err != nil {
 		code := deleteErrorCode(err)

@@ -770,3 +770,24 @@ func TestLinksFeatureSpeaksFrench(t *testing.T) {
 		t.Errorf("deletion notice in French: %q", got)
 	}
 }
+
+func TestDeleteWaitsForAnotherSessionsFetchOfTheSameCard(t *testing.T) {
+	app := newTestApp(t)
+	owner := app.browser()
+	path := owner.linkFor(testLoginID)
+	app.finish(path, store.StateReady, "")
+	// Another browser links the same bank connection; its fetch is running.
+	other := app.browser()
+	other.linkFor(testLoginID)
+
+	resp, doc := owner.post(path+"/delete", url.Values{"csrf": {owner.csrf()}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("delete while the card is fetched for another session: %d, want 409", resp.StatusCode)
+	}
+	if msg := doc.Find("[data-testid=error-message]").Text(); !strings.Contains(msg, "fetch is running") {
+		t.Errorf("409 message %q", msg)
+	}
+	if len(app.cards.called()) != 0 {
+		t.Error("DeleteCard was called while the card was in use")
+	}
+}
