@@ -122,26 +122,7 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 	if loc := evaluate[string](t, ctx, `window.location.pathname`); loc != "/" {
 		t.Fatalf("a spoofed postMessage moved the page to %s", loc)
 	}
-	step("accept consent", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("button[value=accept]"), f)}
-	})
-	step("choose Flinks Capital", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{
-			chromedp.WaitVisible(chromedp.CSS("button[value=FlinksCapital]"), f),
-			chromedp.Click(chromedp.CSS("button[value=FlinksCapital]"), f),
-		}
-	})
-	step("credentials", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{
-			chromedp.WaitVisible(chromedp.CSS("#username"), f),
-			chromedp.SendKeys(chromedp.CSS("#username"), "greatday_nomfa", f),
-			chromedp.SendKeys(chromedp.CSS("#password"), "Everyday", f),
-		}
-	})
-	shot(t, ctx, "2-connect-credentials")
-	step("submit credentials", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{chromedp.Submit(chromedp.CSS("#password"), f)}
-	})
+	signInThroughConnect(t, ctx, "greatday_nomfa", "2-connect-credentials")
 
 	// Connect redirects; the whole page lands on the link page, pending.
 	err := chromedp.Do(ctx,
@@ -190,6 +171,43 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 	// Keep last: it switches to French and leaves the link page.
 	browserRefreshFrenchAndLinks(t, ctx, base)
 	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir)
+}
+
+// signInThroughConnect completes the sandbox's Connect inside the landing
+// page's iframe as username, the way a person would: consent, Flinks Capital,
+// credentials. It saves a screenshot named shotName before submitting.
+func signInThroughConnect(t *testing.T, ctx context.Context, username, shotName string) {
+	t.Helper()
+	step := func(name string, fn func(frame chromedp.QueryOption) []chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := inConnect(ctx, fn); err != nil {
+			shot(t, ctx, "failed-"+name)
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("accept consent", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS("button[value=accept]"), f),
+			chromedp.Click(chromedp.CSS("button[value=accept]"), f),
+		}
+	})
+	step("choose Flinks Capital", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS("button[value=FlinksCapital]"), f),
+			chromedp.Click(chromedp.CSS("button[value=FlinksCapital]"), f),
+		}
+	})
+	step("credentials", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS("#username"), f),
+			chromedp.SendKeys(chromedp.CSS("#username"), username, f),
+			chromedp.SendKeys(chromedp.CSS("#password"), "Everyday", f),
+		}
+	})
+	shot(t, ctx, shotName)
+	step("submit credentials", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.Submit(chromedp.CSS("#password"), f)}
+	})
 }
 
 // evaluate runs a JavaScript expression in the page and returns its value.

@@ -126,7 +126,11 @@
 (function () {
   "use strict";
 
-  function resumeTimeline() {
+  // Only a swap made by the status element's own poll counts: the timeline's
+  // poll can see the end before the status element does, and resuming then
+  // would keep the ended timeline polling.
+  function resumeTimeline(evt) {
+    if (!evt || !evt.target || evt.target.id !== "link-status") return;
     var status = document.getElementById("link-status");
     var end = document.querySelector("#timeline-tail[data-resume-url]:not([hx-get])");
     if (!status || !end || !status.hasAttribute("hx-get") || !window.htmx) return;

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"flinkslink/store"
+)
+
+// config is the app's configuration, read from the environment (see README).
+type config struct {
+	Addr           string
+	DBPath         string
+	APIURL         *url.URL // nil: the embedded sandbox
+	ConnectURL     *url.URL // nil: the embedded sandbox's Connect
+	APIKey         string
+	SecretKey      string
+	PollInterval   time.Duration
+	PollTimeout    time.Duration
+	PublicURL      *url.URL
+	SessionSecret  string
+	LoginIDKey     string
+	SandboxScale   float64
+	LogLevel       slog.Level
+	Demo           *bool // nil: decided from the Connect URL
+	BrowserPollDur time.Duration
+}
+
+// sandboxMode reports whether the embedded sandbox plays Flinks.
+func (c config) sandboxMode() bool { return c.APIURL == nil }
+
+// loadConfig reads and validates the configuration; each error names its variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:           envOr(getenv, "ADDR", "localhost:8080"),
+		DBPath:         envOr(getenv, "DB_PATH", filepath.Join("data", "app.db")),
+		APIKey:         getenv("FLINKS_API_KEY"),
+		SecretKey:      getenv("FLINKS_SECRET_KEY"),
+		SessionSecret:  getenv("SESSION_SECRET"),
+		LoginIDKey:     getenv("LOGINID_KEY"),
+		BrowserPollDur: time.Second,
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, fmt.Errorf("ADDR: %q is not host:port", c.Addr)
+	}
+	var err error
+	if c.APIURL, err = absURL(getenv, "FLINKS_API_URL"); err != nil {
+		return c, err
+	}
+	if c.ConnectURL, err = absURL(getenv, "FLINKS_CONNECT_URL"); err != nil {
+		return c, err
+	}
+	if (c.APIURL == nil) != (c.ConnectURL == nil) {
+		return c, errors.New("FLINKS_CONNECT_URL: set it together with FLINKS_API_URL (both empty = the embedded sandbox)")
+	}
+	if c.PublicURL, err = absURL(getenv, "PUBLIC_URL"); err != nil {
+		return c, err
+	}
+	// The sandbox answers in seconds; real Flinks asks for 10 s between polls.
+	defaultPoll := 10 * time.Second
+	if c.sandboxMode() {
+		defaultPoll = 2 * time.Second
+	}
+	if c.PollInterval, err = duration(getenv, "FLINKS_POLL_INTERVAL", defaultPoll); err != nil {
+		return c, err
+	}
+	if c.PollTimeout, err = duration(getenv, "FLINKS_POLL_TIMEOUT", 30*time.Minute); err != nil {
+		return c, err
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		return c, errors.New("SESSION_SECRET: must be at least 32 characters")
+	}
+	if c.LoginIDKey != "" && len(c.LoginIDKey) < 32 {
+		return c, errors.New("LOGINID_KEY: must be at least 32 characters")
+	}
+	c.SandboxScale = 1
+	if s := getenv("SANDBOX_TIME_SCALE"); s != "" {
+		if c.SandboxScale, err = strconv.ParseFloat(s, 64); err != nil || c.SandboxScale <= 0 || c.SandboxScale > 100 {
+			return c, fmt.Errorf("SANDBOX_TIME_SCALE: %q is not a number in (0, 100]", s)
+		}
+	}
+	if s := getenv("FLINKS_DEMO"); s != "" {
+		demo, err := strconv.ParseBool(s)
+		if err != nil {
+			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
+		}
+		c.Demo = &demo
+	}
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			return c, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", s)
+		}
+	}
+	return c, nil
+}
+
+// secretKey returns 32 key bytes: derived from the configured value when there
+// is one, else from a key file beside the database, created on first start.
+func secretKey(configured, file string) ([]byte, error) {
+	if configured != "" {
+		return derive([]byte(configured), "configured"), nil
+	}
+	return store.LoadOrCreateKey(file, 32)
+}
+
+// derive returns a 32-byte sub-key for one purpose, so one secret never serves two.
+func derive(key []byte, purpose string) []byte {
+	sum := sha256.Sum256(append([]byte(purpose+"\x00"), key...))
+	return sum[:]
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// absURL parses an optional absolute http(s) URL from the environment.
+func absURL(getenv func(string) string, key string) (*url.URL, error) {
+	raw := strings.TrimSpace(getenv(key))
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: %q is not an absolute http(s) URL", key, raw)
+	}
+	return u, nil
+}
+
+func duration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	raw := getenv(key)
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive Go duration such as 10s or 30m", key, raw)
+	}
+	return d, nil
+}
