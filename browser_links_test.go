@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -107,18 +106,7 @@ func browserRefreshFrenchAndLinks(t *testing.T, ctx context.Context, base string
 	}
 
 	// A copy button of the scenario card puts its value on the clipboard.
-	if err := chromedp.Do(ctx, chromedp.EmulateReset(), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for _, name := range []string{"clipboard-read", "clipboard-write"} {
-			_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
-				Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: name == "clipboard-write"},
-				Setting:    browser.PermissionSettingGranted, Origin: base,
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateReset(), grantClipboard(base)); err != nil {
 		fail("clipboard permission", err)
 	}
 	err = chromedp.Do(ctx,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -207,6 +208,23 @@ func signInThroughConnect(t *testing.T, ctx context.Context, username, shotName 
 	shot(t, ctx, shotName)
 	step("submit credentials", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.Submit(chromedp.CSS("#password"), f)}
+	})
+}
+
+// grantClipboard lets the page at base read and write the clipboard, so the
+// tests can check what a Copy button put there.
+func grantClipboard(base string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: name == "clipboard-write"},
+				Setting:    browser.PermissionSettingGranted, Origin: base,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -114,18 +113,7 @@ func browserTimelineEnded(t *testing.T, ctx context.Context, base string) {
 	}
 
 	// Copy: the body's text, pretty JSON with masked values, on the clipboard.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for _, name := range []string{"clipboard-read", "clipboard-write"} {
-			_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
-				Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: name == "clipboard-write"},
-				Setting:    browser.PermissionSettingGranted, Origin: base,
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})); err != nil {
+	if err := chromedp.Do(ctx, grantClipboard(base)); err != nil {
 		fail("clipboard permission", err)
 	}
 	// The Authorize answer: its body names the Login, masked.
