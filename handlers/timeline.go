@@ -220,7 +220,7 @@ func eventEntry(e store.Event, lang string) views.TimelineEntry {
 		Fetch:        e.Fetch,
 		State:        string(e.State),
 		StateLabel:   label,
-		Note:         e.Note,
+		Note:         localNote(e.Note, lang),
 		RequestID:    e.RequestID,
 		ErrorMessage: e.ErrorMessage,
 		Failed:       e.ErrorCode != "" || e.State == store.StateFailed || e.State == store.StateTimedOut,

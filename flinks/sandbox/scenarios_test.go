@@ -227,7 +227,7 @@ func TestSetPendingOverride(t *testing.T) {
 // the app's QA mode does.
 func TestRealClockScaled(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, sandbox.Config{TimeScale: 0.002, Now: time.Now}) // 10 s -> 20 ms
+	h := newHarness(t, sandbox.Config{TimeScale: 0.05, Now: time.Now}) // 10 s -> 500 ms: a loaded machine still sees the 202
 	rid := h.cached(h.live("greatday_nomfa"))
 	r := h.detail(rid, nil)
 	if r.status != 202 {
