@@ -268,12 +268,12 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		for _, l := range links {
 			f.attachLocked(j, l.ID, l.Fetch, true)
 		}
-		resume := resumeRequestID(links)
+		resume, polls := resumeRequestID(links)
 		f.wg.Add(1)
 		f.mu.Unlock()
 		go func() {
 			defer f.wg.Done()
-			f.run(j, resume)
+			f.run(j, resume, polls)
 		}()
 		return
 	}
@@ -308,8 +308,9 @@ func (f *Fetcher) attachLocked(j *job, linkID string, fetch int, synced bool) bo
 
 // resumeRequestID is the Flinks request to keep polling after a restart: the
 // one the links were pending on, if any (the client re-authorizes if it has
-// expired). Attached links share it; the most advanced one wins.
-func resumeRequestID(links []store.Link) string {
+// expired), and the 202 answers already counted for it. Attached links share
+// it; the most advanced one wins.
+func resumeRequestID(links []store.Link) (string, int) {
 	best := -1
 	for i, l := range links {
 		if l.State == store.StatePending && l.RequestID != "" && (best < 0 || l.Polls > links[best].Polls) {
@@ -317,9 +318,9 @@ func resumeRequestID(links []store.Link) string {
 		}
 	}
 	if best < 0 {
-		return ""
+		return "", 0
 	}
-	return links[best].RequestID
+	return links[best].RequestID, links[best].Polls
 }
 
 // catchUp records the job's current state on links that attached mid-fetch,
@@ -384,9 +385,9 @@ func (f *Fetcher) writeState(j *job, t target, u store.StateUpdate) {
 // run performs one Flinks fetch for the job's LoginId and writes its outcome
 // to every attached link. Errors are persisted as the links' failure, not
 // returned: there is no caller waiting for them.
-func (f *Fetcher) run(j *job, resumeRequestID string) {
+func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 	defer j.cancel()
-	rec := &recorder{f: f, j: j}
+	rec := &recorder{f: f, j: j, polledBefore: polledBefore}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      f.opts.Timeout,

@@ -217,6 +217,8 @@ func TestShutdownLeavesFetchResumable(t *testing.T) {
 	var resumed atomic.Value
 	fl2 := &fakeFlinks{run: func(ctx context.Context, o flinks.FetchOptions) (*flinks.AccountsDetail, error) {
 		resumed.Store(o.ResumeRequestID)
+		// The resumed client counts its own 202s from 1 again.
+		o.OnState(flinks.StateChange{Stage: flinks.StagePending, RequestID: "r9", Polls: 1, NextPoll: time.Now()})
 		return &flinks.AccountsDetail{Institution: "FlinksCapital"}, nil
 	}}
 	f2 := fetcher.New(t.Context(), quiet(), db, fl2, fetcher.Options{})
@@ -230,6 +232,17 @@ func TestShutdownLeavesFetchResumable(t *testing.T) {
 	f2.Wait()
 	if got, _ := resumed.Load().(string); got != "r9" {
 		t.Errorf("ResumeRequestID %q, want r9", got)
+	}
+	// The page's count of Flinks' 202 answers goes on across the restart.
+	events, _ := db.Events(t.Context(), link.ID)
+	last := -1
+	for _, e := range events {
+		if e.State == store.StatePending {
+			last = e.Polls
+		}
+	}
+	if last != 3 {
+		t.Errorf("202 count after the restart: %d, want 3 (2 before, 1 after)", last)
 	}
 }
 

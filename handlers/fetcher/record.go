@@ -30,6 +30,9 @@ type recorder struct {
 	// failure is the terminal failure the client reported; run writes it,
 	// with the outcome, to every attached link.
 	failure *store.StateUpdate
+	// polledBefore is the 202 answers counted before a restart: a resumed
+	// fetch's count goes on from there rather than starting at 1 again.
+	polledBefore int
 }
 
 // call stores one Flinks call in the call log of every attached link, its body masked.
@@ -63,7 +66,8 @@ func (r *recorder) call(c flinks.Call) {
 // state stores a state change on every attached link: the link's current
 // state and a timeline event.
 func (r *recorder) state(sc flinks.StateChange) {
-	u := store.StateUpdate{RequestID: sc.RequestID, Polls: sc.Polls, NextPollAt: sc.NextPoll}
+	polls := sc.Polls + r.polledBefore
+	u := store.StateUpdate{RequestID: sc.RequestID, Polls: polls, NextPollAt: sc.NextPoll}
 	switch sc.Stage {
 	case flinks.StageAuthorizing:
 		u.State, u.Note = store.StateAuthorizing, "Opening a cached session with Flinks (Authorize, MostRecentCached)"
@@ -71,7 +75,7 @@ func (r *recorder) state(sc flinks.StateChange) {
 		u.State, u.Note = store.StateFetching, "Requesting account details (GetAccountsDetail)"
 	case flinks.StagePending:
 		u.State = store.StatePending
-		u.Note = fmt.Sprintf("Flinks is still collecting the data (202, answer %d)", sc.Polls)
+		u.Note = fmt.Sprintf("Flinks is still collecting the data (202, answer %d)", polls)
 	case flinks.StageRetrying:
 		u.State = store.StateRetrying
 		u.Note = "Temporary problem, retrying: " + messageFor(sc.Err)
