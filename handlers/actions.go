@@ -145,10 +145,10 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 		return err
 	}
 	if !link.State.Terminal() {
-		return h.showError(c, http.StatusConflict, "deleteRunning", "")
+		return &userError{status: http.StatusConflict, key: "deleteRunning"}
 	}
 	if h.cfg.Cards == nil {
-		return h.showError(c, http.StatusNotImplemented, "deleteNoFlinks", "")
+		return &userError{status: http.StatusNotImplemented, key: "deleteNoFlinks"}
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), deleteCardTimeout)
 	defer cancel()
@@ -164,7 +164,7 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 	}
 	for _, l := range sharing {
 		if !l.State.Terminal() {
-			return h.showError(c, http.StatusConflict, "deleteRunning", "")
+			return &userError{status: http.StatusConflict, key: "deleteRunning"}
 		}
 	}
 	done := "deleted"
@@ -176,11 +176,11 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 			done = "deleted_local"
 		case code == "CARD_IN_USE":
 			h.log.Warn("delete: card in use at Flinks; link kept", "link", link.ID)
-			return h.showError(c, http.StatusConflict, "deleteInUse", "")
+			return &userError{status: http.StatusConflict, key: "deleteInUse"}
 		default:
 			// The client's errors never carry the LoginId.
 			h.log.Warn("delete: DeleteCard failed; link kept", "link", link.ID, "code", code, "err", err)
-			return h.showError(c, http.StatusBadGateway, "deleteFailed", code)
+			return &userError{status: http.StatusBadGateway, key: "deleteFailed", arg: code}
 		}
 	}
 	if err := h.store.DeleteLink(ctx, link.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -236,22 +236,4 @@ func (h *Handler) handleStartOver(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/")
-}
-
-// showError answers with one of this feature's error texts
-// (views.LinksMessages.Errors): a full page, or the alert alone for htmx.
-func (h *Handler) showError(c echo.Context, status int, key, arg string) error {
-	text := views.ForLinks(h.lang(c)).Errors[key]
-	h.log.Warn("request refused", "method", c.Request().Method, "path", c.Path(), "status", status, "reason", key)
-	v := views.ErrorView{
-		Page:    h.page(c, h.msgs(c).ErrorTitle, ""),
-		Status:  status,
-		Heading: text.Heading,
-		Message: strings.Replace(text.Message, "%s", arg, 1),
-		Hints:   text.Hints,
-	}
-	if isFragment(c) {
-		return h.render(c, status, views.ErrorAlert(v))
-	}
-	return h.render(c, status, views.ErrorPage(v))
 }

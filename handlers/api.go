@@ -143,7 +143,7 @@ func (h *Handler) handleAPILink(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	events, calls, err := h.loadTimeline(ctx, link.ID)
+	events, calls, err := h.loadTimeline(ctx, link.ID, timelineCursor{})
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,6 @@ var (
 	errTooMany = &userError{status: http.StatusTooManyRequests, key: "tooMany"}
 )
 
-// userErr returns a userError for handlers that know the status.
-func (h *Handler) userErr(_ echo.Context, status int, key string) error {
-	return &userError{status: status, key: key}
-}
-
 // HandleError is echo's HTTPErrorHandler: the one place where errors become
 // responses. Known errors get their status and a message in words; anything
 // else is logged with its chain and shown as a generic 500.
@@ -61,10 +56,9 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	m := h.msgs(c)
-	text := m.Errors[key]
+	text := views.ErrorTextFor(h.lang(c), key)
 	v := views.ErrorView{
-		Page:    h.page(c, m.ErrorTitle, ""),
+		Page:    h.page(c, h.msgs(c).ErrorTitle, ""),
 		Status:  status,
 		Heading: text.Heading,
 		Message: strings.Replace(text.Message, "%s", arg, 1),

@@ -33,7 +33,7 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 func (h *Handler) handleLanguage(c echo.Context) error {
 	lang := c.FormValue("lang")
 	if lang != views.English && lang != views.French {
-		return h.userErr(c, http.StatusBadRequest, "badLanguage")
+		return badRequest("badLanguage")
 	}
 	next := c.FormValue("next")
 	// Only a path of this app: never an absolute or protocol-relative URL.

@@ -81,15 +81,19 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		Status:      statusView(link, h.now(), h.cfg.PollEvery, h.lang(c)),
 	}
 	// A snapshot exists once a fetch succeeded; a later fetch in progress keeps
-	// showing it (a refresh should not blank the page).
-	snap, err := h.store.Snapshot(c.Request().Context(), link.ID)
-	switch {
-	case err == nil:
-		s := summaryView(snap, h.lang(c))
-		v.Summary = &s
-		h.addLinkActions(c, link, snap, &v)
-	case !errors.Is(err, store.ErrNotFound):
-		return views.LinkView{}, err
+	// showing it (a refresh should not blank the page). During a first fetch
+	// none can exist yet (CompleteFetch writes it with the ready state), so the
+	// once-a-second status poll skips reading it.
+	if link.Fetch > 1 || link.State == store.StateReady {
+		snap, err := h.store.Snapshot(c.Request().Context(), link.ID)
+		switch {
+		case err == nil:
+			s := summaryView(snap, h.lang(c))
+			v.Summary = &s
+			h.addLinkActions(c, link, snap, &v)
+		case !errors.Is(err, store.ErrNotFound):
+			return views.LinkView{}, err
+		}
 	}
 	v.Status.LongerThanUsual = h.longerThanUsual(link)
 	return v, nil

@@ -93,7 +93,7 @@ func (h *Handler) handleSandboxPending(c echo.Context) error {
 		}
 	}
 	if choice == nil {
-		return h.showError(c, http.StatusBadRequest, "badPending", "")
+		return &userError{status: http.StatusBadRequest, key: "badPending"}
 	}
 	h.pending.set(*choice, h.cfg.SandboxPending)
 	h.log.Info("sandbox pending duration set", "value", choice.value)

@@ -26,6 +26,7 @@ import (
 type TimelineStore interface {
 	Events(ctx context.Context, linkID string) ([]store.Event, error)
 	Calls(ctx context.Context, linkID string) ([]store.Call, error)
+	CallsAfter(ctx context.Context, linkID string, afterID int64) ([]store.Call, error)
 }
 
 // bodyStoreLimit is the store's cap on a stored response body (store.RecordCall):
@@ -44,7 +45,7 @@ func (h *Handler) renderLinkPage(c echo.Context, v views.LinkView) error {
 // holds. The link was read before its timeline: a link seen in a terminal state
 // has all its entries recorded, so a terminal panel misses none.
 func (h *Handler) addTimeline(c echo.Context, v *views.LinkView) error {
-	events, calls, err := h.loadTimeline(c.Request().Context(), v.ID)
+	events, calls, err := h.loadTimeline(c.Request().Context(), v.ID, timelineCursor{})
 	if err != nil {
 		return err
 	}
@@ -63,12 +64,13 @@ func (h *Handler) addTimeline(c echo.Context, v *views.LinkView) error {
 // time order, and a poll shows what is newer than what it showed before (see
 // timelineCursor); reading the events first keeps a state change recorded right
 // after a call from being shown before it.
-func (h *Handler) loadTimeline(ctx context.Context, linkID string) ([]store.Event, []store.Call, error) {
+func (h *Handler) loadTimeline(ctx context.Context, linkID string, after timelineCursor) ([]store.Event, []store.Call, error) {
 	events, err := h.store.Events(ctx, linkID)
 	if err != nil {
 		return nil, nil, err
 	}
-	calls, err := h.store.Calls(ctx, linkID)
+	// Calls carry response bodies: only those the page does not show yet.
+	calls, err := h.store.CallsAfter(ctx, linkID, after.call)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +97,7 @@ func (h *Handler) handleTimeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID)
+	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID, after)
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,9 @@ func timelineEntries(linkID string, events []store.Event, calls []store.Call, af
 	var items []item
 	cur := after
 	// The fetch of the last entry already shown, to know whether the new ones
-	// begin a fetch generation.
+	// begin a fetch generation. The events tell it alone (calls may be loaded
+	// only after the cursor): every fetch opens with a state change, and fetch
+	// numbers only grow.
 	var lastShown struct {
 		at    time.Time
 		fetch int
@@ -353,7 +357,7 @@ func (h *Handler) handleTimelineDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID)
+	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID, timelineCursor{})
 	if err != nil {
 		return err
 	}

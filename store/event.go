@@ -118,10 +118,17 @@ func (db *DB) RecordCall(ctx context.Context, linkID string, fetch int, c Call) 
 
 // Calls returns the calls log of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
+	return db.CallsAfter(ctx, linkID, 0)
+}
+
+// CallsAfter is Calls limited to the calls whose ID is greater than afterID:
+// a live timeline asks only for what it does not show yet, so the response
+// bodies it already has are not read again on every poll.
+func (db *DB) CallsAfter(ctx context.Context, linkID string, afterID int64) ([]Call, error) {
 	rows, err := db.ro.QueryContext(ctx, `
 		SELECT id, link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
 			duration_ns, err, body
-		FROM calls WHERE link_id = ? ORDER BY id`, linkID)
+		FROM calls WHERE link_id = ? AND id > ? ORDER BY id`, linkID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls: %w", err)
 	}

@@ -358,6 +358,14 @@ func TestRecordCall(t *testing.T) {
 		if got[2].Err != "connection reset" || got[2].StatusCode != 0 {
 			t.Errorf("call 2 = %+v, want the transport error", got[2])
 		}
+		// A live timeline asks only for the calls after those it shows.
+		after, err := db.CallsAfter(t.Context(), link.ID, got[0].ID)
+		if err != nil || len(after) != 2 || after[0].ID != got[1].ID || after[1].ID != got[2].ID {
+			t.Errorf("CallsAfter(first) = %+v, %v; want the second and third calls", after, err)
+		}
+		if none, _ := db.CallsAfter(t.Context(), link.ID, got[2].ID); len(none) != 0 {
+			t.Errorf("CallsAfter(last) = %d calls, want none", len(none))
+		}
 	})
 
 	t.Run("BodyIsCapped", func(t *testing.T) {

@@ -246,6 +246,15 @@ var french = Messages{
 	},
 }
 
+// ErrorTextFor returns the text of the error page under key, from the app's
+// catalogue or a feature's (LinksMessages.Errors), in lang.
+func ErrorTextFor(lang, key string) ErrorText {
+	if text, ok := For(lang).Errors[key]; ok {
+		return text
+	}
+	return ForLinks(lang).Errors[key]
+}
+
 // For returns the messages of lang, English when lang is not French.
 func For(lang string) *Messages {
 	if lang == French {

@@ -52,3 +52,18 @@ func TestMessagesComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorKeysAreUnique: ErrorTextFor looks in two catalogues; a key in both
+// would hide one of the texts.
+func TestErrorKeysAreUnique(t *testing.T) {
+	for key := range english.Errors {
+		if _, ok := englishLinks.Errors[key]; ok {
+			t.Errorf("error key %q is in both catalogues", key)
+		}
+	}
+	for key, want := range englishLinks.Errors {
+		if got := ErrorTextFor(English, key); got.Heading != want.Heading {
+			t.Errorf("ErrorTextFor(%q) = %+v", key, got)
+		}
+	}
+}
