@@ -51,4 +51,5 @@ tidy: ## go mod tidy
 	go mod tidy
 
 clean: ## remove build output, installed assets and local databases
-	rm -rf bin static/lib static/node_modules data
+	rm -rf bin static/node_modules data
+	rm -f $(HTMX)

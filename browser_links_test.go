@@ -15,7 +15,7 @@ import (
 // ready again without a reload; the header's switch turns the page French; the
 // links list works with the keyboard and fits a phone; a scenario card copy
 // button fills the clipboard. It leaves the browser in French on the landing page.
-func browserRefreshFrenchAndLinks(t *testing.T, ctx context.Context, base string) {
+func browserRefreshFrenchAndLinks(t *testing.T, ctx context.Context, base string, finishScrape func()) {
 	t.Helper()
 	fail := func(name string, err error) {
 		t.Helper()
@@ -38,13 +38,14 @@ func browserRefreshFrenchAndLinks(t *testing.T, ctx context.Context, base string
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#link-status[data-state="ready"] [data-testid=refresh]:not([disabled])`)),
 		// Pending again, the earlier summary still shown, Refresh disabled meanwhile.
-		chromedp.WaitVisible(chromedp.CSS(`#link-status:not([data-state="ready"]) [data-testid=summary]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="pending"] [data-testid=summary]`)),
 	)
 	if err != nil {
 		fail("refresh", err)
 	}
 	disabled := evaluate[bool](t, ctx, `document.querySelector("#link-status [data-testid=refresh]").disabled`)
 	shot(t, ctx, "6-refresh")
+	finishScrape()
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="ready"] [data-testid=refresh]:not([disabled])`))); err != nil {
 		fail("ready after refresh", err)
 	}

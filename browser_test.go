@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"flinkslink/flinks/flinkstest"
 )
 
 // screenshotDir receives a screenshot of each step of the browser test
@@ -95,8 +97,12 @@ func inConnect(ctx context.Context, actions func(frame chromedp.QueryOption) []c
 }
 
 func TestBrowserLinksAnAccount(t *testing.T) {
-	// The scrape lasts 10 s × 0.3 = 3 s, long enough to see the pending state.
-	base := startApp(t, map[string]string{"SANDBOX_TIME_SCALE": "0.3", "FLINKS_POLL_INTERVAL": "500ms"})
+	// The sandbox's clock stands still, so a scrape stays pending (Flinks
+	// answers 202) until finishScrape moves it past the scrape's end: the test
+	// sees every state it waits for, however slow the machine.
+	clock := flinkstest.NewClock(time.Now())
+	base := launchApp(t, appOptions{env: map[string]string{"FLINKS_POLL_INTERVAL": "500ms"}, sandboxNow: clock.Now}).base
+	finishScrape := func() { clock.Advance(time.Second) } // a scrape lasts 10 s × 0.05
 	ctx := newBrowser(t)
 
 	if err := chromedp.Do(ctx,
@@ -118,10 +124,22 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 	})
 	shot(t, ctx, "1-landing")
 	// A REDIRECT message that does not come from the Connect frame is ignored.
-	evaluate[bool](t, ctx, `window.postMessage({step: "REDIRECT", url: "/connect/callback?loginId=5602459c-f6d0-4ca0-6750-08dccdcadcc0&institution=FlinksCapital&tag=x"}, "*"), true`)
-	time.Sleep(300 * time.Millisecond)
-	if loc := evaluate[string](t, ctx, `window.location.pathname`); loc != "/" {
-		t.Fatalf("a spoofed postMessage moved the page to %s", loc)
+	// Messages are handled in the order they were posted, so once a second
+	// message reaches a listener added after the app's, the app has handled
+	// the spoofed one; the Navigation API reports any navigation it started.
+	evaluate[bool](t, ctx, `(() => {
+		window.__navigations = [];
+		navigation.addEventListener("navigate", e => window.__navigations.push(e.destination.url));
+		window.addEventListener("message", e => { if (e.data === "after-spoof") window.__afterSpoof = true; });
+		window.postMessage({step: "REDIRECT", url: "/connect/callback?loginId=5602459c-f6d0-4ca0-6750-08dccdcadcc0&institution=FlinksCapital&tag=x"}, "*");
+		window.postMessage("after-spoof", "*");
+		return true;
+	})()`)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`window.__afterSpoof === true`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the messages after the spoofed one never arrived: %v", err)
+	}
+	if navs := evaluate[[]string](t, ctx, `window.__navigations`); len(navs) != 0 {
+		t.Fatalf("a spoofed postMessage started a navigation to %v", navs)
 	}
 	signInThroughConnect(t, ctx, "greatday_nomfa", "2-connect-credentials")
 
@@ -145,6 +163,7 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 	shot(t, ctx, "3-pending")
 	// The Details panel, opened while pending (browser_timeline_test.go).
 	browserTimelineWhilePending(t, ctx)
+	finishScrape()
 
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="ready"] [data-testid=summary]`))); err != nil {
 		shot(t, ctx, "failed-ready")
@@ -168,9 +187,9 @@ func TestBrowserLinksAnAccount(t *testing.T) {
 		t.Error("the ready render still polls")
 	}
 	// The Details panel once ready, then through "Refresh data".
-	browserTimelineEnded(t, ctx, base)
+	browserTimelineEnded(t, ctx, base, finishScrape)
 	// Keep last: it switches to French and leaves the link page.
-	browserRefreshFrenchAndLinks(t, ctx, base)
+	browserRefreshFrenchAndLinks(t, ctx, base, finishScrape)
 	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +47,8 @@ func TestManyLinksAtOnce(t *testing.T) {
 	sb.SetPendingOverride(&scrape)
 	env["FLINKS_POLL_INTERVAL"] = "500ms"
 	env["LOG_LEVEL"] = "error"
-	base, stop := startAppAt(t, filepath.Join(t.TempDir(), "app.db"), env)
+	app := launchApp(t, appOptions{env: env})
+	base, stop := app.base, app.stop
 
 	// The cards: live Authorize calls, as Connect makes them.
 	client, err := flinks.NewClient(flinks.Config{BaseURL: upstream.URL + "/v3/" + sandbox.DefaultCustomerID,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/flinks/sandbox"
 )
 
@@ -155,49 +155,6 @@ func monitoredFlinks(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *flinks
 	return sb, fm, upstream, env
 }
 
-// startAppAt runs the app in this process with its database at dbPath; stop
-// shuts it down like SIGTERM does and returns run's error (also at cleanup).
-func startAppAt(t *testing.T, dbPath string, env map[string]string) (base string, stop func() error) {
-	t.Helper()
-	full := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": dbPath, "LOG_LEVEL": "warn"}
-	for k, v := range env {
-		full[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &lockedBuffer{}
-	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, logs, ready) }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("app log:\n%s", logs.String())
-		}
-	})
-	var once sync.Once
-	var runErr error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(10 * time.Second):
-				t.Error("app did not shut down within 10 s")
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() { _ = stop() })
-	select {
-	case base := <-ready:
-		return base, stop
-	case err := <-done:
-		t.Fatalf("app did not start: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("app did not start within 20 s")
-	}
-	return "", nil
-}
-
 // sessionTag opens the landing page in b (starting its session) and returns
 // the tag the app gave Connect for it.
 func sessionTag(t *testing.T, b *httpBrowser, base string) string {
@@ -234,9 +191,12 @@ func accountList(doc *goquery.Document) string {
 // Authorize and never two calls on the card at once; every session's link
 // reaches ready with the same accounts.
 func TestDuplicateRedirectsMakeOneFlinksFetch(t *testing.T) {
-	_, fm, _, env := monitoredFlinks(t, sandbox.Config{TimeScale: 0.1}) // greatday_nomfa pending ~1 s
+	// The sandbox's clock stands still until every redirect has been
+	// answered: all of them arrive while Flinks is still collecting.
+	clock := flinkstest.NewClock(time.Now())
+	_, fm, _, env := monitoredFlinks(t, sandbox.Config{TimeScale: 0.1, Now: clock.Now}) // greatday_nomfa pending 1 s of its clock
 	env["FLINKS_POLL_INTERVAL"] = "100ms"
-	base, _ := startAppAt(t, filepath.Join(t.TempDir(), "app.db"), env)
+	base := launchApp(t, appOptions{env: env}).base
 
 	first := newHTTPBrowser(t)
 	redirect := connectThroughSandbox(t, first, base, "greatday_nomfa")
@@ -292,6 +252,13 @@ func TestDuplicateRedirectsMakeOneFlinksFetch(t *testing.T) {
 	if len(links) != 3 {
 		t.Fatalf("links per session %v, want one for each of 3 sessions", links)
 	}
+	// Once Flinks has answered the fetch's data call with a 202, the scrape ends.
+	for deadline := time.Now().Add(30 * time.Second); fm.waitingCards() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fetch never got a 202 from Flinks")
+		}
+	}
+	clock.Advance(2 * time.Second)
 
 	var want string
 	for s, path := range links {
@@ -326,10 +293,13 @@ func TestDuplicateRedirectsMakeOneFlinksFetch(t *testing.T) {
 // collecting; the next start runs one fetch for both, polling the request
 // they were waiting for, and both reach ready.
 func TestRestartResumesOneFetchPerLoginID(t *testing.T) {
-	_, fm, _, env := monitoredFlinks(t, sandbox.Config{TimeScale: 0.3}) // greatday_nomfa pending ~3 s
+	// The scrape ends only after the restart, when the test moves the clock.
+	clock := flinkstest.NewClock(time.Now())
+	_, fm, _, env := monitoredFlinks(t, sandbox.Config{TimeScale: 0.3, Now: clock.Now}) // greatday_nomfa pending 3 s of its clock
 	env["FLINKS_POLL_INTERVAL"] = "100ms"
 	dbPath := filepath.Join(t.TempDir(), "app.db")
-	base, stop := startAppAt(t, dbPath, env)
+	app := launchApp(t, appOptions{env: env, dbPath: dbPath})
+	base, stop := app.base, app.stop
 
 	a, b := newHTTPBrowser(t), newHTTPBrowser(t)
 	redirect := connectThroughSandbox(t, a, base, "greatday_nomfa")
@@ -348,7 +318,9 @@ func TestRestartResumesOneFetchPerLoginID(t *testing.T) {
 	callsBefore, _ := db.Calls(t.Context(), idA)
 	db.Close()
 
-	base, stop = startAppAt(t, dbPath, env)
+	app = launchApp(t, appOptions{env: env, dbPath: dbPath})
+	base, stop = app.base, app.stop
+	clock.Advance(4 * time.Second)
 	docA := waitLink(t, a, base, pathA, 15*time.Second, isReady)
 	docB := waitLink(t, b, base, pathB, 15*time.Second, isReady)
 	if accountList(docA) == "" || accountList(docA) != accountList(docB) {

@@ -43,30 +43,38 @@ func main() {
 	defer stop()
 	// The first signal shuts down gracefully; a second one kills at once.
 	go func() { <-ctx.Done(); stop() }()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil, hooks{}); err != nil {
 		fmt.Fprintln(os.Stderr, "flinkslink:", err)
 		os.Exit(1)
 	}
 }
 
+// hooks replaces, for in-process tests, what the environment cannot set.
+// The zero value is the real program.
+type hooks struct {
+	// sandboxNow is the embedded sandbox's clock (nil: time.Now), so a test
+	// decides when a scrape ends instead of racing it.
+	sandboxNow func() time.Time
+}
+
 // run starts the app (or, with the "sandbox" argument, the sandbox alone) and
 // serves until ctx ends. ready, when not nil, receives the listening base URL.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string, hk hooks) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if len(args) > 0 && args[0] == "sandbox" {
-		return runSandbox(ctx, args[1:], cfg, log, ready)
+		return runSandbox(ctx, args[1:], cfg, log, ready, hk)
 	}
 	if len(args) > 0 {
 		return fmt.Errorf("unknown command %q (try: sandbox)", args[0])
 	}
-	return runApp(ctx, cfg, log, ready)
+	return runApp(ctx, cfg, log, ready, hk)
 }
 
-func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
+func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string, hk hooks) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("ADDR: %w", err)
@@ -99,6 +107,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 			StatePath: filepath.Join(dataDir, "sandbox.db"),
 			APIKey:    cfg.APIKey,
 			SecretKey: cfg.SecretKey,
+			Now:       hk.sandboxNow,
 		})
 		if err != nil {
 			return err
@@ -151,6 +160,9 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	assets, err := fs.Sub(static.FS, ".")
 	if err != nil {
 		return err
+	}
+	if !static.HasHTMX() {
+		log.Warn("built without htmx (static/lib is empty): pages will not update on their own; build with make run or make build, which run make assets")
 	}
 	views.SetAssetVersion(strconv.FormatInt(time.Now().Unix(), 36))
 	h := handlers.New(log, hcfg, db, f, tokens, cookies)
@@ -216,14 +228,18 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 const shutdownTimeout = 4 * time.Second
 
 // runSandbox serves the Flinks sandbox alone, at the root, for another process or curl.
-func runSandbox(ctx context.Context, args []string, cfg config, log *slog.Logger, ready chan<- string) error {
+func runSandbox(ctx context.Context, args []string, cfg config, log *slog.Logger, ready chan<- string, hk hooks) error {
 	fl := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	addr := fl.String("addr", "localhost:8081", "listen address")
 	state := fl.String("state", filepath.Join("data", "sandbox-standalone.db"), "SQLite file for the sandbox's state")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	sb, err := sandbox.New(sandbox.Config{TimeScale: cfg.SandboxScale, StatePath: *state})
+	// The default sits in data/, which a fresh clone does not have yet.
+	if err := os.MkdirAll(filepath.Dir(*state), 0o700); err != nil {
+		return fmt.Errorf("-state: %w", err)
+	}
+	sb, err := sandbox.New(sandbox.Config{TimeScale: cfg.SandboxScale, StatePath: *state, Now: hk.sandboxNow})
 	if err != nil {
 		return err
 	}

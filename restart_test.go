@@ -203,9 +203,12 @@ func isReady(state string, _ int) bool           { return state == "ready" }
 // reaches ready, its timeline and call log from before the kill intact.
 func TestRestartAfterSIGKILLResumesFetch(t *testing.T) {
 	dir := t.TempDir()
-	p1 := startProcess(t, dir, nil)
+	// Real time: the scrape lasts 10 s, ample to see it pending and polled
+	// on a busy machine (a child process cannot take a test clock).
+	env := map[string]string{"SANDBOX_TIME_SCALE": "1"}
+	p1 := startProcess(t, dir, env)
 	b := newHTTPBrowser(t)
-	linkPath := linkVia(t, b, p1.base, "greatday_nomfa") // pending ~3 s
+	linkPath := linkVia(t, b, p1.base, "greatday_nomfa")
 	waitLink(t, b, p1.base, linkPath, 10*time.Second, pendingPolled)
 	p1.kill()
 	id := strings.TrimPrefix(linkPath, "/links/")
@@ -223,12 +226,12 @@ func TestRestartAfterSIGKILLResumesFetch(t *testing.T) {
 	db.Close()
 
 	// Same data directory; another port: the browser keeps its session cookie.
-	p2 := startProcess(t, dir, nil)
-	doc := waitLink(t, b, p2.base, linkPath, 15*time.Second, isReady)
+	p2 := startProcess(t, dir, env)
+	doc := waitLink(t, b, p2.base, linkPath, 60*time.Second, isReady)
 	if n := doc.Find("[data-testid=account]").Length(); n < 3 {
 		t.Errorf("summary shows %d accounts after the restart, want the sandbox's 3+", n)
 	}
-	if d, code := p2.terminate(5 * time.Second); code != 0 {
+	if d, code := p2.terminate(30 * time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d after %v", code, d)
 	}
 
@@ -281,15 +284,14 @@ func TestSIGTERMLeavesFetchResumable(t *testing.T) {
 	b := newHTTPBrowser(t)
 	linkPath := linkVia(t, b, p1.base, "greatday_nomfa")
 	waitLink(t, b, p1.base, linkPath, 10*time.Second, pendingPolled)
-	took, code := p1.terminate(5 * time.Second)
+	took, code := p1.terminate(30 * time.Second)
 	if code != 0 {
-		t.Fatalf("SIGTERM: exit code %d after %v, want 0 within 5 s", code, took)
+		t.Fatalf("SIGTERM: exit code %d after %v, want 0", code, took)
 	}
-	if took > 3*time.Second {
-		t.Errorf("SIGTERM took %v to exit; the fetch's wait must be cancelled", took)
-	}
-	if !strings.Contains(p1.logs.String(), "will resume at next start") {
-		t.Errorf("the log does not say the fetch will resume:\n%s", p1.logs.String())
+	// The fetch's 30 s wait was cancelled, not waited out until the
+	// shutdown deadline.
+	if logs := p1.logs.String(); !strings.Contains(logs, "will resume at next start") || strings.Contains(logs, "still stopping at the shutdown deadline") {
+		t.Errorf("the log does not say the fetch stopped at once and will resume:\n%s", logs)
 	}
 	id := strings.TrimPrefix(linkPath, "/links/")
 	db := openAppStore(t, dir)
@@ -317,8 +319,16 @@ func TestSIGTERMLeavesFetchResumable(t *testing.T) {
 // database is intact and consistent, no acknowledged link is lost, and a
 // last start finishes every link.
 func TestRandomKillsKeepDatabaseConsistent(t *testing.T) {
-	seed := time.Now().UnixNano()
-	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	// FLINKSLINK_KILL_SEED replays a run: the seed is printed at the start.
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FLINKSLINK_KILL_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("FLINKSLINK_KILL_SEED=%q: %v", s, err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0))
+	fmt.Fprintf(os.Stderr, "TestRandomKillsKeepDatabaseConsistent: seed %d (replay with FLINKSLINK_KILL_SEED=%d)\n", seed, seed)
 	t.Logf("seed %d", seed)
 	dir := t.TempDir()
 	env := map[string]string{"SANDBOX_TIME_SCALE": "0.05", "FLINKS_POLL_INTERVAL": "20ms"}
@@ -374,9 +384,9 @@ func TestRandomKillsKeepDatabaseConsistent(t *testing.T) {
 
 	p = startProcess(t, dir, env)
 	for _, a := range acked {
-		waitLink(t, a.b, p.base, a.path, 20*time.Second, isReady)
+		waitLink(t, a.b, p.base, a.path, 60*time.Second, isReady)
 	}
-	if d, code := p.terminate(5 * time.Second); code != 0 {
+	if d, code := p.terminate(30 * time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d after %v", code, d)
 	}
 	n := checkConsistent(t, dbPath, "at the end")

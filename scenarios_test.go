@@ -5,27 +5,35 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"flinkslink/flinks"
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/flinks/sandbox"
 )
 
 // startStandaloneSandbox runs `flinkslink sandbox -addr 127.0.0.1:0` in this
-// process and returns its base URL.
-func startStandaloneSandbox(t *testing.T, scale string) string {
+// process, on the clock now (nil: real time), and returns its base URL.
+func startStandaloneSandbox(t *testing.T, scale string, now func() time.Time) string {
 	t.Helper()
 	env := map[string]string{"SANDBOX_TIME_SCALE": scale, "LOG_LEVEL": "warn"}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	args := []string{"sandbox", "-addr", "127.0.0.1:0", "-state", filepath.Join(t.TempDir(), "sandbox.db")}
-	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, ready) }()
+	// A folder that does not exist yet, like data/ in a fresh clone.
+	stateDir := filepath.Join(t.TempDir(), "data")
+	args := []string{"sandbox", "-addr", "127.0.0.1:0", "-state", filepath.Join(stateDir, "sandbox.db")}
+	go func() {
+		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, ready, hooks{sandboxNow: now})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -34,6 +42,11 @@ func startStandaloneSandbox(t *testing.T, scale string) string {
 	})
 	select {
 	case base := <-ready:
+		if fi, err := os.Stat(stateDir); err != nil {
+			t.Errorf("state folder: %v; want it created", err)
+		} else if fi.Mode().Perm() != 0o700 {
+			t.Errorf("state folder mode %v, want 0700", fi.Mode().Perm())
+		}
 		return base
 	case err := <-done:
 		t.Fatalf("sandbox did not start: %v", err)
@@ -44,7 +57,11 @@ func startStandaloneSandbox(t *testing.T, scale string) string {
 // TestClientAgainstSandboxScenarios links each sandbox user through the
 // sandbox's Connect, then runs the client's cached flow on the LoginId.
 func TestClientAgainstSandboxScenarios(t *testing.T) {
-	base := startStandaloneSandbox(t, "0.01")
+	// The sandbox's clock stands still until the client has seen a 202, then
+	// jumps past every scenario's pending time (at most 60 s × 0.01): each
+	// user that should answer 202 first does, however slow the machine.
+	clock := flinkstest.NewClock(time.Now())
+	base := startStandaloneSandbox(t, "0.01", clock.Now)
 	client, err := flinks.NewClient(flinks.Config{
 		BaseURL: base + "/v3/" + sandbox.DefaultCustomerID, APIKey: sandbox.DefaultAPIKey, SecretKey: sandbox.DefaultSecretKey,
 	})
@@ -60,6 +77,9 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 		wantCode  string // expected FlinksCode of the failure
 		wantKind  flinks.Kind
 		timedOut  bool
+		// authPending: the cached Authorize itself answers 202, and its
+		// RequestId is polled without a GetAccountsDetail.
+		authPending bool
 	}{
 		{user: "Greatday", wantPolls: true},
 		{user: "greatday_nomfa", wantPolls: true},
@@ -69,6 +89,7 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 		{user: "test_flaky", wantPolls: true},
 		{user: "test_expired", wantPolls: true},
 		{user: "test_no_transactions", wantPolls: true, wantNoTx: true},
+		{user: "test_authorize_pending", wantPolls: true, authPending: true},
 		{user: "test_disabled_account", wantCode: "DISABLED_LOGIN", wantKind: flinks.KindNeedsUser},
 		{user: "test_service_unavailable", wantCode: "RETRY_LATER", wantKind: flinks.KindRetryLater},
 		{user: "test_never", timedOut: true},
@@ -80,15 +101,18 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 				t.Fatalf("redirect %s lacks loginId or tag", redirect)
 			}
 			polls, dispatched := 0, false
+			var endpoints []string
 			detail, err := client.FetchCached(t.Context(), loginID, flinks.FetchOptions{
 				PollInterval: 20 * time.Millisecond,
 				Timeout:      2 * time.Second,
 				BackoffBase:  5 * time.Millisecond,
 				BackoffMax:   20 * time.Millisecond,
 				OnCall: func(c flinks.Call) {
+					endpoints = append(endpoints, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
 					if c.StatusCode == http.StatusAccepted {
 						polls++
 						dispatched = dispatched || c.FlinksCode == "OPERATION_DISPATCHED"
+						clock.Advance(time.Second)
 					}
 				},
 			})
@@ -116,6 +140,9 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 			if !tc.wantPolls && polls != 0 {
 				t.Errorf("%d pending answers, want the data at once", polls)
 			}
+			if got := strings.Join(endpoints, ", "); tc.authPending && (!strings.Contains(got, "Authorize 202") || strings.Contains(got, "GetAccountsDetail 2")) {
+				t.Errorf("calls %s; want a 202 on Authorize, then only polls of its RequestId", got)
+			}
 			if tc.user == "test_dispatched" && !dispatched {
 				t.Error("no OPERATION_DISPATCHED seen")
 			}
@@ -136,7 +163,7 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 // TestStandaloneSandboxWire drives the standalone sandbox the way the README's
 // curl examples do, with the Toolbox's keys.
 func TestStandaloneSandboxWire(t *testing.T) {
-	base := startStandaloneSandbox(t, "0.01")
+	base := startStandaloneSandbox(t, "0.01", nil)
 	api := base + "/v3/" + sandbox.DefaultCustomerID + "/BankingServices/"
 	call := func(method, endpoint string, header map[string]string, body any) (int, map[string]any) {
 		t.Helper()

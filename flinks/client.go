@@ -412,8 +412,9 @@ func parseEnvelope(body []byte) envelope {
 // flinksCodePattern is the shape of every FlinksCode (OPERATION_PENDING, ...).
 var flinksCodePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 
-// maxRequestIDLen bounds a RequestId taken from an answer (Flinks' are GUIDs).
-const maxRequestIDLen = 128
+// maxRequestIDLen bounds a RequestId taken from an answer (Flinks' are
+// 36-character GUIDs).
+const maxRequestIDLen = 64
 
 // cleanEnvelope drops envelope fields that cannot be what Flinks sends: a
 // FlinksCode that is not a code, and a RequestId that is too long or carries a
@@ -438,8 +439,10 @@ func (c *Client) usableRequestID(id string, r *request) bool {
 	if id == "" || len(id) > maxRequestIDLen {
 		return false
 	}
+	// Flinks' RequestIds are GUIDs: letters, digits and dashes are all a
+	// RequestId may hold, so that ".." or "a/b" never becomes a path we call.
 	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] >= 0x7f {
+		if b := id[i]; !(b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-') {
 			return false
 		}
 	}

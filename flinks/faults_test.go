@@ -54,7 +54,8 @@ func TestBrokenAnswersAreRetried(t *testing.T) {
 			if err != nil || len(d.Accounts) != 1 {
 				t.Fatalf("FetchCached = %+v, %v; want the accounts after one retry", d, err)
 			}
-			if elapsed := time.Since(start); elapsed > 2*time.Second {
+			// Far below the stalled call's hour: the call timeout cut it short.
+			if elapsed := time.Since(start); elapsed > 30*time.Second {
 				t.Errorf("took %v", elapsed)
 			}
 			if n := f.count("GetAccountsDetailAsync"); n != 2 {
@@ -105,7 +106,7 @@ func TestCallTimeoutStormFails(t *testing.T) {
 	if f.count("Authorize") != 3 {
 		t.Errorf("Authorize called %d times, want 3", f.count("Authorize"))
 	}
-	if elapsed < 150*time.Millisecond || elapsed > 2*time.Second {
+	if elapsed < 150*time.Millisecond || elapsed > 30*time.Second {
 		t.Errorf("gave up after %v, want about 3 × 50ms", elapsed)
 	}
 	mustNotContain(t, "error", []byte(err.Error()), testLoginID, testAPIKey, testSecret)
@@ -127,7 +128,7 @@ func TestCancelDuringSlowBody(t *testing.T) {
 	var tr trace
 	start := time.Now()
 	_, err := f.client(t, keys).FetchCached(ctx, testLoginID, tr.opts(fastOpts()))
-	if elapsed := time.Since(start); elapsed > time.Second {
+	if elapsed := time.Since(start); elapsed > 30*time.Second { // the body stalls for an hour
 		t.Errorf("returned after %v", elapsed)
 	}
 	if !errors.Is(err, context.Canceled) || flinks.KindOf(err) == flinks.KindRetryLater {

@@ -219,10 +219,23 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 		)
 		switch next {
 		case stepAuthorize:
-			if err := f.authorize(ctx); err != nil {
+			err := f.authorize(ctx)
+			if err == nil {
+				next = stepFetch
+				continue
+			}
+			// A cached Authorize made while Connect's scrape still runs can
+			// itself answer 202; its RequestId is then polled like a data
+			// call's (Flinks: "call the Async endpoint with the same Request Id").
+			var fe *Error
+			if !errors.As(err, &fe) || fe.Kind() != KindPending || fe.RequestID == "" {
 				return nil, err
 			}
-			next = stepFetch
+			f.requestID, f.authorized = fe.RequestID, true
+			if err := f.pending(ctx, fe); err != nil {
+				return nil, err
+			}
+			next = stepPoll
 			continue
 		case stepFetch:
 			d, err = f.fetch(ctx)

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"flinkslink/flinks"
+	"flinkslink/flinks/flinkstest"
 )
 
 var keys = flinks.Config{APIKey: testAPIKey, SecretKey: testSecret}
@@ -133,7 +133,7 @@ func TestFetchCachedDispatchedIsPending(t *testing.T) {
 	if err != nil || d == nil {
 		t.Fatalf("FetchCached = %v, %v", d, err)
 	}
-	if got := f.counts["GetAccountsDetailAsync"]; got != 2 {
+	if got := f.count("GetAccountsDetailAsync"); got != 2 {
 		t.Errorf("polls = %d, want 2", got)
 	}
 	if !strings.Contains(string(f.requests()[2].Body), `"DaysOfTransactions":"Days365"`) {
@@ -195,8 +195,8 @@ func TestFetchCachedSecondSessionLossFails(t *testing.T) {
 	if d != nil || !errors.As(err, &fe) || fe.Kind() != flinks.KindReauthorize || fe.RequestID != "req-2" {
 		t.Fatalf("FetchCached = %v, %v", d, err)
 	}
-	if f.counts["Authorize"] != 2 || f.counts["GetAccountsDetailAsync"] != 2 {
-		t.Errorf("counts = %v, want 2 Authorize and 2 polls", f.counts)
+	if f.count("Authorize") != 2 || f.count("GetAccountsDetailAsync") != 2 {
+		t.Errorf("calls = %v, want 2 Authorize and 2 polls", f.endpoints())
 	}
 	tr.checkTerminal(t, flinks.StageFailed)
 	if last := tr.states[len(tr.states)-1]; last.Err != err {
@@ -279,8 +279,8 @@ func TestFetchCachedRetryLaterExhausted(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Kind() != flinks.KindRetryLater || flinks.KindOf(err) != flinks.KindRetryLater {
 		t.Fatalf("err = %v", err)
 	}
-	if f.counts["Authorize"] != 3 || f.counts["GenerateAuthorizeToken"] != 3 {
-		t.Errorf("counts = %v, want 3 attempts, each with its own token", f.counts)
+	if f.count("Authorize") != 3 || f.count("GenerateAuthorizeToken") != 3 {
+		t.Errorf("calls = %v, want 3 attempts, each with its own token", f.endpoints())
 	}
 	var tokens []string
 	for _, r := range f.requests() {
@@ -307,8 +307,8 @@ func TestFetchCachedNoRetries(t *testing.T) {
 	opts := fastOpts()
 	opts.MaxRetries = -1
 	_, err := f.client(t, keys).FetchCached(t.Context(), testLoginID, opts)
-	if flinks.KindOf(err) != flinks.KindRetryLater || f.counts["GetAccountsDetail"] != 1 {
-		t.Errorf("err = %v, calls %d", err, f.counts["GetAccountsDetail"])
+	if flinks.KindOf(err) != flinks.KindRetryLater || f.count("GetAccountsDetail") != 1 {
+		t.Errorf("err = %v, calls %d", err, f.count("GetAccountsDetail"))
 	}
 }
 
@@ -341,7 +341,7 @@ func TestFetchCachedTerminalErrors(t *testing.T) {
 			if d != nil || !errors.As(err, &fe) || fe.Kind() != tt.wantKind || fe.FlinksCode != tt.wantCode {
 				t.Fatalf("FetchCached = %v, %v; want kind %v code %q", d, err, tt.wantKind, tt.wantCode)
 			}
-			if n := f.counts[tt.endpoint]; n != 1 {
+			if n := f.count(tt.endpoint); n != 1 {
 				t.Errorf("%s called %d times, want 1 (no retry)", tt.endpoint, n)
 			}
 			tr.checkTerminal(t, flinks.StageFailed)
@@ -373,43 +373,31 @@ func TestFetchCachedTimeout(t *testing.T) {
 	if !errors.As(err, &fe) || fe.FlinksCode != "OPERATION_PENDING" || flinks.KindOf(err) != flinks.KindRetryLater {
 		t.Errorf("timeout error should wrap the last 202: %v (KindOf %v)", err, flinks.KindOf(err))
 	}
-	if elapsed < opts.Timeout || elapsed > time.Second {
+	if elapsed < opts.Timeout || elapsed > 30*time.Second {
 		t.Errorf("took %v, want about %v", elapsed, opts.Timeout)
 	}
 	tr.checkTerminal(t, flinks.StageTimedOut)
 	last := tr.states[len(tr.states)-1]
-	if last.Err != err || last.Polls < 5 || last.Polls != f.counts["GetAccountsDetailAsync"]+1 {
-		t.Errorf("timed_out state = %+v, polls made %d", last, f.counts["GetAccountsDetailAsync"])
+	if last.Err != err || last.Polls < 5 || last.Polls != f.count("GetAccountsDetailAsync")+1 {
+		t.Errorf("timed_out state = %+v, polls made %d", last, f.count("GetAccountsDetailAsync"))
 	}
-	// The final poll is at the deadline, not a full interval before or after it.
-	// The server stamps a request when it arrives, the client starts the cap
-	// when the 202 comes back: allow that round trip on the early side.
+	// The final poll is not a full interval before the deadline. (That it is
+	// not after the deadline is proven on a fake clock, below: here a busy
+	// machine may delay it.) The server stamps a request when it arrives, the
+	// client starts the cap when the 202 comes back: allow that round trip.
 	reqs := f.requests()
-	if span := reqs[len(reqs)-1].At.Sub(reqs[2].At); span < opts.Timeout-opts.PollInterval || span > opts.Timeout+opts.PollInterval+50*time.Millisecond {
+	if span := reqs[len(reqs)-1].At.Sub(reqs[2].At); span < opts.Timeout-opts.PollInterval {
 		t.Errorf("first 202 to last poll = %v, want ≈ %v", span, opts.Timeout)
 	}
 }
 
-// clock is a goroutine-safe fake time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestFetchCachedTimeoutDefaultWithFakeClock(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clk := flinkstest.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	f := newFake(t)
 	f.on("GetAccountsDetail", func(int) answer { return pending("OPERATION_PENDING", "req-1") })
 	f.on("GetAccountsDetailAsync", func(int) answer {
-		clk.Add(10 * time.Minute) // each poll "takes" ten minutes
+		clk.Advance(10 * time.Minute) // each poll "takes" ten minutes
 		return pending("OPERATION_PENDING", "req-1")
 	})
 	var tr trace
@@ -419,7 +407,7 @@ func TestFetchCachedTimeoutDefaultWithFakeClock(t *testing.T) {
 	if !errors.Is(err, flinks.ErrTimedOut) {
 		t.Fatalf("err = %v, want ErrTimedOut", err)
 	}
-	if got := f.counts["GetAccountsDetailAsync"]; got != 3 {
+	if got := f.count("GetAccountsDetailAsync"); got != 3 {
 		t.Errorf("polls = %d, want 3 (at +10, +20, +30 min)", got)
 	}
 	if !strings.Contains(err.Error(), "after 4 polls over 30m0s") {
@@ -438,7 +426,7 @@ func TestFetchCachedCancelWhileWaiting(t *testing.T) {
 	defer cancel()
 	var tr trace
 	opts := fastOpts()
-	opts.PollInterval = 10 * time.Second // cancellation must not wait for it
+	opts.PollInterval = time.Hour // cancellation must not wait for it
 	opts.OnState = func(s flinks.StateChange) {
 		if s.Stage == flinks.StagePending {
 			time.AfterFunc(20*time.Millisecond, cancel)
@@ -446,13 +434,13 @@ func TestFetchCachedCancelWhileWaiting(t *testing.T) {
 	}
 	start := time.Now()
 	d, err := f.client(t, keys).FetchCached(ctx, testLoginID, tr.opts(opts))
-	if elapsed := time.Since(start); elapsed > time.Second {
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
 		t.Errorf("returned after %v, want promptly", elapsed)
 	}
 	if d != nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("FetchCached = %v, %v; want context.Canceled", d, err)
 	}
-	if f.counts["GetAccountsDetailAsync"] != 0 {
+	if f.count("GetAccountsDetailAsync") != 0 {
 		t.Error("polled after cancellation")
 	}
 	tr.checkTerminal(t, flinks.StageFailed)
@@ -471,7 +459,7 @@ func TestFetchCachedCancelDuringCall(t *testing.T) {
 	var tr trace
 	start := time.Now()
 	_, err := f.client(t, keys).FetchCached(ctx, testLoginID, tr.opts(fastOpts()))
-	if elapsed := time.Since(start); elapsed > time.Second {
+	if elapsed := time.Since(start); elapsed > 30*time.Second { // the call hangs for good
 		t.Errorf("returned after %v", elapsed)
 	}
 	if !errors.Is(err, context.Canceled) || flinks.KindOf(err) != flinks.KindUnexpected {

@@ -10,13 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"flinkslink/flinks"
+	"flinkslink/flinks/flinkstest"
 )
 
 const (
@@ -141,45 +140,50 @@ type answer struct {
 	hang   bool // block until the client goes away
 	close  bool // drop the connection without answering
 	// Broken bodies: the status line and headers arrive, the body does not.
-	truncate bool          // declare a Content-Length longer than the body sent
-	cut      bool          // send half the body, then drop the connection
-	stall    time.Duration // send half the body, wait this long (or until the client goes), send the rest
-	location string        // Location header, for redirects
+	truncate bool              // declare a Content-Length longer than the body sent
+	cut      bool              // send half the body, then drop the connection
+	stall    time.Duration     // send half the body, wait this long (or until the client goes), send the rest
+	location string            // Location header, for redirects
+	serve    flinkstest.Answer // any other answer
 }
 
-type recorded struct {
-	Method, Endpoint, ID string
-	Header               http.Header
-	Body                 []byte
-	At                   time.Time
-}
+// recorded is one call the fake received.
+type recorded = flinkstest.Request
 
-// fake is a Flinks double: per endpoint a script func(n) answer, where n counts that
-// endpoint's calls from 1. Unscripted endpoints get sensible successes.
+// fake is the kit's scripted Flinks (flinkstest.Server) with this package's
+// defaults: per endpoint a script func(n) answer, where n counts that
+// endpoint's calls from 1; unscripted data calls answer detailOK at once.
 type fake struct {
-	t       *testing.T
-	mu      sync.Mutex
-	scripts map[string]func(n int) answer
-	counts  map[string]int
-	reqs    []recorded
+	*flinkstest.Server
 }
 
 func newFake(t *testing.T) *fake {
-	return &fake{t: t, scripts: map[string]func(int) answer{}, counts: map[string]int{}}
+	f := &fake{flinkstest.NewServer(t, testLoginID)}
+	f.on("GetAccountsDetail", func(int) answer {
+		return answer{serve: func(w http.ResponseWriter, r *http.Request) {
+			reply(w, 200, detailOK(flinkstest.RequestIDOf(r)))
+		}}
+	})
+	f.on("GetAccountsDetailAsync", func(int) answer {
+		return answer{serve: func(w http.ResponseWriter, r *http.Request) {
+			reply(w, 200, detailOK(flinkstest.RequestIDOf(r)))
+		}}
+	})
+	return f
 }
 
-func (f *fake) on(endpoint string, script func(n int) answer) { f.scripts[endpoint] = script }
+func (f *fake) on(endpoint string, script func(n int) answer) {
+	f.On(endpoint, func(n int) flinkstest.Answer { return script(n).answer() })
+}
 
 // tokenN is the n-th minted token; GUID-shaped like Flinks' tokens.
-func tokenN(n int) string { return fmt.Sprintf("%08d-aaaa-4bbb-8ccc-eeeeeeeeeeee", n) }
+func tokenN(n int) string { return flinkstest.TokenN(n) }
 
 // requestIDN is the RequestId of the n-th Authorize.
-func requestIDN(n int) string { return fmt.Sprintf("req-%d", n) }
+func requestIDN(n int) string { return flinkstest.RequestIDN(n) }
 
 func authorizeOK(requestID, loginID string) string {
-	return fmt.Sprintf(`{"HttpStatusCode":200,"InstitutionName":"FlinksCapital","Institution":"FlinksCapital","InstitutionId":14,
-		"Login":{"Username":"Greatday","IsScheduledRefresh":false,"LastRefresh":"2026-01-21T20:47:47.145999","Type":"Personal","Id":%q},
-		"RequestId":%q}`, loginID, requestID)
+	return flinkstest.AuthorizedBody(requestID, loginID)
 }
 
 func detailOK(requestID string) string {
@@ -190,63 +194,30 @@ func detailOK(requestID string) string {
 }
 
 func pending(code, requestID string) answer {
-	return answer{status: 202, body: fmt.Sprintf(`{"FlinksCode":%q,"HttpStatusCode":202,"Message":"Your operation is still processing","RequestId":%q}`, code, requestID)}
+	return answer{status: 202, body: flinkstest.PendingBody(code, requestID)}
 }
 
 func flinksError(status int, code, msg, requestID string) answer {
 	return answer{status: status, body: fmt.Sprintf(`{"HttpStatusCode":%d,"FlinksCode":%q,"Message":%q,"RequestId":%q}`, status, code, msg, requestID)}
 }
 
-func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, prefix)
-	if !ok {
-		f.t.Errorf("path %q lacks prefix %q", r.URL.Path, prefix)
-		http.NotFound(w, r)
-		return
-	}
-	endpoint, id, _ := strings.Cut(rest, "/")
-	body, _ := io.ReadAll(r.Body)
-
-	f.mu.Lock()
-	f.counts[endpoint]++
-	n := f.counts[endpoint]
-	f.reqs = append(f.reqs, recorded{Method: r.Method, Endpoint: endpoint, ID: id, Header: r.Header.Clone(), Body: body, At: time.Now()})
-	script := f.scripts[endpoint]
-	authorizes := f.counts["Authorize"]
-	f.mu.Unlock()
-
-	var a answer
+// answer is how this package's tests spell one of the kit's answers.
+func (a answer) answer() flinkstest.Answer {
 	switch {
-	case script != nil:
-		a = script(n)
-	case endpoint == "GenerateAuthorizeToken":
-		a = answer{status: 200, body: fmt.Sprintf(`{"HttpStatusCode":200,"Token":%q}`, tokenN(n))}
-	case endpoint == "Authorize":
-		var req struct{ LoginID string }
-		json.Unmarshal(body, &req)
-		a = answer{status: 200, body: authorizeOK(requestIDN(authorizes), req.LoginID)}
-	case endpoint == "GetAccountsDetail":
-		var req struct{ RequestID string }
-		json.Unmarshal(body, &req)
-		a = answer{status: 200, body: detailOK(req.RequestID)}
-	case endpoint == "GetAccountsDetailAsync":
-		a = answer{status: 200, body: detailOK(id)}
-	default:
-		f.t.Errorf("unexpected endpoint %q", endpoint)
-		a = answer{status: 404, body: "not found"}
-	}
-	switch {
+	case a.serve != nil:
+		return a.serve
 	case a.hang:
-		<-r.Context().Done()
+		return flinkstest.Hang()
 	case a.close:
-		hj, _ := w.(http.Hijacker)
-		conn, _, err := hj.Hijack()
-		if err == nil {
-			conn.Close()
-		}
-	case a.truncate, a.cut, a.stall > 0:
-		brokenReply(w, r, a)
-	default:
+		return flinkstest.Reset()
+	case a.truncate:
+		return flinkstest.Truncated(a.status, a.body)
+	case a.cut:
+		return flinkstest.CutMidBody(a.status, a.body)
+	case a.stall > 0:
+		return flinkstest.Stall(a.status, a.body, a.stall)
+	}
+	return func(w http.ResponseWriter, _ *http.Request) {
 		if a.location != "" {
 			w.Header().Set("Location", a.location)
 		}
@@ -254,49 +225,9 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// brokenReply sends a's status and headers, then a body that does not arrive whole.
-func brokenReply(w http.ResponseWriter, r *http.Request, a answer) {
-	half := len(a.body) / 2
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
-	if a.truncate {
-		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+100))
-	}
-	w.WriteHeader(a.status)
-	switch {
-	case a.truncate:
-		// The server closes the connection when the handler returns short.
-		io.WriteString(w, a.body)
-	case a.cut:
-		io.WriteString(w, a.body[:half])
-		w.(http.Flusher).Flush()
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-		}
-	default:
-		io.WriteString(w, a.body[:half])
-		w.(http.Flusher).Flush()
-		select {
-		case <-time.After(a.stall):
-			io.WriteString(w, a.body[half:])
-		case <-r.Context().Done():
-		}
-	}
-}
+func (f *fake) count(endpoint string) int { return f.Count(endpoint) }
 
-// count is how many calls endpoint got, read under the lock: a handler that
-// never answered has written nothing the race detector can order after.
-func (f *fake) count(endpoint string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.counts[endpoint]
-}
-
-func (f *fake) requests() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]recorded(nil), f.reqs...)
-}
+func (f *fake) requests() []recorded { return f.Requests() }
 
 func (f *fake) endpoints() []string {
 	var out []string
@@ -308,7 +239,11 @@ func (f *fake) endpoints() []string {
 
 func (f *fake) client(t *testing.T, cfg flinks.Config) *flinks.Client {
 	t.Helper()
-	c, _ := newServer(t, cfg, f)
+	cfg.BaseURL = f.URL
+	c, err := flinks.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 

@@ -74,6 +74,9 @@ type Config struct {
 	// LongerThanUsual is the fetch time after which a pending link says it is
 	// taking longer than usual; zero means DefaultLongerThanUsual.
 	LongerThanUsual time.Duration
+	// Now is the handlers' clock (elapsed times, "taking longer than usual");
+	// nil means time.Now. Tests pin it.
+	Now func() time.Time
 }
 
 // Handler serves every route of the app.
@@ -106,5 +109,9 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 	if cfg.LongerThanUsual <= 0 {
 		cfg.LongerThanUsual = DefaultLongerThanUsual
 	}
-	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: time.Now}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"flinkslink/flinks"
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -667,18 +668,25 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 }
 
 func TestLongerThanUsualAppearsAfterTheThresholdAndPollingContinues(t *testing.T) {
-	const threshold = 300 * time.Millisecond
-	app := newTestApp(t, func(c *Config) { c.LongerThanUsual = threshold })
+	const threshold = 45 * time.Second
+	// The handlers' clock is set from the fetch's start as the store saw it.
+	clock := flinkstest.NewClock(time.Time{})
+	app := newTestApp(t, func(c *Config) { c.LongerThanUsual = threshold; c.Now = clock.Now })
 	b := app.browser()
 	path := b.linkFor(testLoginID)
-	start := time.Now()
 	app.finish(path, store.StatePending, "")
+	link, err := app.db.Link(t.Context(), strings.TrimPrefix(path, "/links/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(link.FetchStartedAt)
 
+	clock.Advance(threshold - time.Second)
 	_, doc := b.get(path+"/status", "HX-Request", "true")
-	if time.Since(start) < threshold && doc.Find("[data-testid=longer-than-usual]").Length() != 0 {
+	if doc.Find("[data-testid=longer-than-usual]").Length() != 0 {
 		t.Error("longer-than-usual shown before the threshold")
 	}
-	time.Sleep(threshold + 50*time.Millisecond)
+	clock.Advance(2 * time.Second)
 	_, doc = b.get(path+"/status", "HX-Request", "true")
 	note := doc.Find("[data-testid=longer-than-usual]").Text()
 	if !strings.Contains(note, "taking longer than usual") || !strings.Contains(note, "many transactions") {

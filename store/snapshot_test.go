@@ -266,10 +266,6 @@ func TestCompleteFetch(t *testing.T) {
 		}
 		elapsed := time.Since(start)
 		t.Logf("CompleteFetch with %d transactions: %v", 2*perAccount, elapsed)
-		// Under 1 s without -race; loose so that a loaded CI machine running -race does not flake.
-		if elapsed > 3*time.Second {
-			t.Errorf("CompleteFetch with %d transactions took %v, want < 3s", 2*perAccount, elapsed)
-		}
 
 		got, err := db.Snapshot(t.Context(), link.ID)
 		if err != nil {

@@ -13,29 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/store"
 )
 
-// clock is a test clock: pinned until advanced. Safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2025, 3, 14, 15, 9, 26, 535_000_000, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a test clock pinned until advanced.
+func newClock() *flinkstest.Clock {
+	return flinkstest.NewClock(time.Date(2025, 3, 14, 15, 9, 26, 535_000_000, time.UTC))
 }
 
 // testKey returns a valid key made of b.
@@ -57,7 +41,7 @@ func mustOpen(tb testing.TB, path string, opts ...store.Option) *store.DB {
 }
 
 // newDB opens a new database in a temporary directory, on a pinned clock.
-func newDB(tb testing.TB) (*store.DB, *clock) {
+func newDB(tb testing.TB) (*store.DB, *flinkstest.Clock) {
 	tb.Helper()
 	clk := newClock()
 	return mustOpen(tb, filepath.Join(tb.TempDir(), "app.db"), store.WithNow(clk.Now)), clk

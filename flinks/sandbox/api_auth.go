@@ -278,6 +278,17 @@ func (s *Server) authorizeCached(ctx context.Context, req *authorizeRequest, now
 		return fail(e.status, e.code, e.message, requestID), nil
 	}
 	rq := s.newSession(requestID, l, req, now)
+	if def.authPending && l.scraping(now) {
+		// The RequestId starts out as a pending GetAccountsDetail with the
+		// defaults, so its Async poller answers once the scrape ends.
+		s.startDataCall(rq, l, def, endpointDetail, &storedParams{Days: 90}, now)
+		rq.State = statePending
+		if err := s.saveRequest(ctx, rq); err != nil {
+			return outcome{}, err
+		}
+		return outcome{http.StatusAccepted, pendingBody{FlinksCode: "OPERATION_PENDING", Links: asyncLinks(endpointDetail, rq.ID),
+			HTTPStatusCode: http.StatusAccepted, Message: msgPending, RequestID: rq.ID}, rq.ID}, nil
+	}
 	return s.authorized(ctx, rq, l, now)
 }
 

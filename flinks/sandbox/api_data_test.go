@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/flinks/sandbox"
 )
 
@@ -426,7 +427,7 @@ func TestDataCallBeforeMFAAnswer(t *testing.T) {
 func TestPersistenceAcrossRestart(t *testing.T) {
 	t.Parallel()
 	path := t.TempDir() + "/sandbox.db"
-	clk := &clock{t: t0}
+	clk := flinkstest.NewClock(t0)
 	open := func() *harness {
 		h := newHarness(t, sandbox.Config{StatePath: path, Now: clk.Now})
 		h.clock = clk

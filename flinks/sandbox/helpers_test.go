@@ -9,10 +9,10 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/flinks/sandbox"
 )
 
@@ -30,37 +30,19 @@ var (
 	t0            = time.Date(2026, 1, 21, 20, 47, 47, 145999000, time.UTC)
 )
 
-// clock is a hand-driven time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is a sandbox behind a real HTTP server, on a fake clock unless
 // the config brings its own.
 type harness struct {
 	t     *testing.T
 	srv   *sandbox.Server
 	ts    *httptest.Server
-	clock *clock
+	clock *flinkstest.Clock
 	api   string
 }
 
 func newHarness(t *testing.T, cfg sandbox.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: t0}}
+	h := &harness{t: t, clock: flinkstest.NewClock(t0)}
 	if cfg.Now == nil {
 		cfg.Now = h.clock.Now
 	}

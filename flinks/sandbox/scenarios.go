@@ -77,7 +77,10 @@ type scenarioDef struct {
 	flaky      bool       // the first 3 polls of each RequestId fail with 5xx
 	expire     bool       // the first RequestId expires on its 4th poll
 	noTxns     bool       // accounts without transactions
-	dense      bool       // 8 accounts, many transactions a day
+	// authPending: while the scrape runs, the cached Authorize itself answers
+	// 202 OPERATION_PENDING, and its RequestId is then polled (§4.2).
+	authPending bool
+	dense       bool // 8 accounts, many transactions a day
 }
 
 // Timings, unscaled. Ten seconds is one poll interval of the documented
@@ -124,6 +127,9 @@ func buildScenarios() []*scenarioDef {
 		{Scenario: Scenario{Username: "test_expired", Pending: pendingExpiring,
 			Summary: "Data pending ~60 s; the first RequestId's 4th poll answers 400 SESSION_NONEXISTENT; a fresh cached Authorize then works"},
 			expire: true},
+		{Scenario: Scenario{Username: "test_authorize_pending", Pending: pendingDefault,
+			Summary: "The cached Authorize itself answers 202 OPERATION_PENDING while the scrape runs (~10 s); its RequestId's Async poller then answers 200"},
+			authPending: true},
 		{Scenario: Scenario{Username: "test_no_transactions", Pending: pendingDefault,
 			Summary: "Accounts without any transactions (Transactions: []); data pending ~10 s"},
 			noTxns: true},

@@ -2,21 +2,18 @@ package fetcher_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"flinkslink/flinks"
+	"flinkslink/flinks/flinkstest"
 	"flinkslink/handlers"
 	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
@@ -28,11 +25,9 @@ import (
 // explains specifically (never the generic "something went wrong").
 
 const (
-	faultCustomer = "43387ca6-0391-4c82-857d-70d95f087ecb"
-	faultPrefix   = "/v3/" + faultCustomer + "/BankingServices/"
-	faultLoginID  = "8b35f6c8-1c0e-4f6a-9d55-2f0c5e7d9a10"
-	faultAPIKey   = "3d5266a8-b697-48d4-8de6-52e2e2662acc"
-	faultSecret   = "c4569c54-e167-4d34-8de6-f4113bc82414"
+	faultLoginID = "8b35f6c8-1c0e-4f6a-9d55-2f0c5e7d9a10"
+	faultAPIKey  = "3d5266a8-b697-48d4-8de6-52e2e2662acc"
+	faultSecret  = "c4569c54-e167-4d34-8de6-f4113bc82414"
 
 	// Timings: small enough for the whole matrix to take a couple of seconds,
 	// large enough that a healthy local call never hits faultCallTimeout under -race.
@@ -42,206 +37,21 @@ const (
 	faultAttempts    = 6 // the client's default MaxRetries (5) + 1
 )
 
-// upAnswer writes one response, however broken.
-type upAnswer func(w http.ResponseWriter, r *http.Request, u *upstream)
-
-// upstream is a scriptable Flinks: per endpoint, a function of the n-th call
-// (from 1) of that endpoint; unscripted endpoints answer like a healthy Flinks
-// right after Connect (GetAccountsDetail pending, then the poller ready).
-type upstream struct {
-	srv    *httptest.Server
-	stop   chan struct{} // closed at cleanup: stalled handlers return
-	script map[string]func(n int) upAnswer
-
-	mu     sync.Mutex
-	counts map[string]int
-	keyed  map[string]int // requests that carried x-api-key or flinks-auth-key, per endpoint
-}
-
-func newUpstream(t *testing.T, script map[string]func(n int) upAnswer) *upstream {
-	u := &upstream{stop: make(chan struct{}), script: script, counts: map[string]int{}, keyed: map[string]int{}}
-	u.srv = httptest.NewServer(http.HandlerFunc(u.serve))
-	t.Cleanup(u.srv.Close)
-	t.Cleanup(func() { close(u.stop) }) // runs upFirst: unblocks handlers so Close can return
-	return u
-}
-
-func (u *upstream) count(endpoint string) int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.counts[endpoint]
-}
-
-func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
-	endpoint, id, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, faultPrefix), "/")
-	u.mu.Lock()
-	u.counts[endpoint]++
-	n := u.counts[endpoint]
-	if r.Header.Get("x-api-key") != "" || r.Header.Get("flinks-auth-key") != "" {
-		u.keyed[endpoint]++
+// newUpstream is the kit's scripted Flinks with script's answers; unscripted
+// endpoints answer like a healthy Flinks right after Connect.
+func newUpstream(t *testing.T, script map[string]flinkstest.Script) *flinkstest.Server {
+	up := flinkstest.NewServer(t, faultLoginID)
+	for endpoint, sc := range script {
+		up.On(endpoint, sc)
 	}
-	authorizes := u.counts["Authorize"]
-	u.mu.Unlock()
-
-	if s := u.script[endpoint]; s != nil {
-		s(n)(w, r, u)
-		return
-	}
-	switch endpoint {
-	case "GenerateAuthorizeToken":
-		upReply(200, fmt.Sprintf(`{"HttpStatusCode":200,"Token":"%08d-aaaa-4bbb-8ccc-eeeeeeeeeeee"}`, n))(w, r, u)
-	case "Authorize":
-		upAuthorized(fmt.Sprintf("req-%d", authorizes))(w, r, u)
-	case "GetAccountsDetail":
-		upPending("OPERATION_PENDING")(w, r, u)
-	case "GetAccountsDetailAsync":
-		upData(id)(w, r, u)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-// --- answers ---
-
-func upReply(status int, body string) upAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ *upstream) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
-}
-
-func upFlinksError(status int, code, msg string) upAnswer {
-	return upReply(status, fmt.Sprintf(`{"HttpStatusCode":%d,"FlinksCode":%q,"Message":%q}`, status, code, msg))
-}
-
-func upAuthorized(requestID string) upAnswer {
-	return upReply(200, fmt.Sprintf(`{"HttpStatusCode":200,"Institution":"FlinksCapital","RequestId":%q,
-		"Login":{"Id":%q,"Username":"greatday_nomfa","Type":"Personal"}}`, requestID, faultLoginID))
-}
-
-// requestIDOf is the RequestId a data call is about: the poller's path segment,
-// or GetAccountsDetail's body.
-func upRequestID(r *http.Request) string {
-	if _, id, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, faultPrefix), "/"); ok {
-		return id
-	}
-	var body struct{ RequestID string }
-	json.NewDecoder(r.Body).Decode(&body)
-	return body.RequestID
-}
-
-func upPending(code string) upAnswer {
-	return func(w http.ResponseWriter, r *http.Request, u *upstream) {
-		upReply(202, fmt.Sprintf(`{"FlinksCode":%q,"HttpStatusCode":202,"Message":"Your operation is still processing","RequestId":%q}`,
-			code, upRequestID(r)))(w, r, u)
-	}
-}
-
-func upDetailBody(requestID string) string {
-	return fmt.Sprintf(`{"HttpStatusCode":200,"RequestId":%q,"Institution":"FlinksCapital",
-		"Login":{"Id":%q,"Username":"greatday_nomfa"},
-		"Accounts":[{"Id":"0d3e8c5a-5f2b-4f0e-9d0a-6a1b2c3d4e5f","Title":"Chequing","AccountNumber":"1111000","Category":"Operations",
-		"Type":"Chequing","Currency":"CAD","Balance":{"Available":5105.5,"Current":5105.5,"Limit":null},
-		"Transactions":[{"Id":"t1","Date":"2026-01-30","Description":"PAYROLL","Credit":1500.25,"Balance":5105.5}]}]}`,
-		requestID, faultLoginID)
-}
-
-func upData(requestID string) upAnswer { return upReply(200, upDetailBody(requestID)) }
-
-// dataFor answers the data for whatever RequestId was asked about.
-func upDataFor() upAnswer {
-	return func(w http.ResponseWriter, r *http.Request, u *upstream) { upData(upRequestID(r))(w, r, u) }
-}
-
-// truncated declares a Content-Length 100 bytes longer than the body it sends;
-// the server then closes the connection.
-func upTruncated(body string) upAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ *upstream) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)+100))
-		w.WriteHeader(200)
-		io.WriteString(w, body)
-	}
-}
-
-// cutMidBody sends the headers and half the body, then drops the connection.
-func upCutMidBody(body string) upAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ *upstream) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(200)
-		io.WriteString(w, body[:len(body)/2])
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-		}
-	}
-}
-
-// reset drops the connection before answering anything.
-func upReset() upAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ *upstream) {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-		}
-	}
-}
-
-// slowBody sends the headers and a first byte, then stalls until the client
-// gives up.
-func upSlowBody(body string) upAnswer {
-	return func(w http.ResponseWriter, r *http.Request, u *upstream) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(200)
-		io.WriteString(w, body[:1])
-		http.NewResponseController(w).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-u.stop:
-		}
-	}
-}
-
-// noHeaders never answers at all.
-func upNoHeaders() upAnswer {
-	return func(_ http.ResponseWriter, r *http.Request, u *upstream) {
-		select {
-		case <-r.Context().Done():
-		case <-u.stop:
-		}
-	}
-}
-
-func upHTML(status int) upAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ *upstream) {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, "<upHTML><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center><hr><center>nginx</center></body></upHTML>",
-			status, http.StatusText(status), status, http.StatusText(status))
-	}
-}
-
-func upRedirect(to string) upAnswer {
-	return func(w http.ResponseWriter, r *http.Request, _ *upstream) {
-		http.Redirect(w, r, to, http.StatusFound)
-	}
-}
-
-// upAlways answers a on every call; upFirst answers a on the first k calls and b after.
-func upAlways(a upAnswer) func(int) upAnswer { return func(int) upAnswer { return a } }
-
-func upFirst(k int, a, b upAnswer) func(int) upAnswer {
-	return func(n int) upAnswer {
-		if n <= k {
-			return a
-		}
-		return b
-	}
+	return up
 }
 
 // --- the matrix ---
 
 type faultRow struct {
 	name     string
-	script   func(elsewhere string) map[string]func(int) upAnswer
+	script   func(elsewhere string) map[string]flinkstest.Script
 	want     store.State
 	wantCode string
 	// calls are exact call counts per endpoint, proving the retry policy:
@@ -252,8 +62,8 @@ type faultRow struct {
 }
 
 func faultMatrix() []faultRow {
-	on := func(m map[string]func(int) upAnswer) func(string) map[string]func(int) upAnswer {
-		return func(string) map[string]func(int) upAnswer { return m }
+	on := func(m map[string]flinkstest.Script) func(string) map[string]flinkstest.Script {
+		return func(string) map[string]flinkstest.Script { return m }
 	}
 	bad := `{"HttpStatusCode":200,"RequestId":"req-1","Accounts":[{"Id":"0d3e8c5a`
 	return []faultRow{
@@ -261,113 +71,113 @@ func faultMatrix() []faultRow {
 			calls: map[string]int{"GenerateAuthorizeToken": 1, "Authorize": 1, "GetAccountsDetail": 1, "GetAccountsDetailAsync": 1}},
 
 		// Unreadable 200s are retried: garbled on the way, usually fine on the next call.
-		{name: "malformed JSON on 200, persistently", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upReply(200, bad)),
+		{name: "malformed JSON on 200, persistently", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, bad)),
 		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
-		{name: "malformed JSON on 200 once, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upFirst(1, upReply(200, bad), upDataFor()),
+		{name: "malformed JSON on 200 once, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.Reply(200, bad), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 2}, retried: true},
-		{name: "200 without Accounts", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upReply(200, `{"HttpStatusCode":200,"RequestId":"req-1","Login":{"Id":"x"}}`)),
+		{name: "200 without Accounts", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, `{"HttpStatusCode":200,"RequestId":"req-1","Login":{"Id":"x"}}`)),
 		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
-		{name: "empty body 200", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upAlways(upReply(200, "")),
+		{name: "empty body 200", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.Reply(200, "")),
 		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
 
 		// Answers that never arrive whole are network failures, retried.
-		{name: "truncated body (Content-Length larger than body), persistently", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upAlways(upTruncated(upDetailBody("req-1"))),
+		{name: "truncated body (Content-Length larger than body), persistently", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.Truncated(200, flinkstest.DetailBody("req-1", faultLoginID))),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
-		{name: "truncated body once, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upFirst(1, upTruncated(upDetailBody("req-1")), upPending("OPERATION_PENDING")),
+		{name: "truncated body once, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.First(1, flinkstest.Truncated(200, flinkstest.DetailBody("req-1", faultLoginID)), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
-		{name: "connection closed mid-body once, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upFirst(1, upCutMidBody(upDetailBody("req-1")), upPending("OPERATION_PENDING")),
+		{name: "connection closed mid-body once, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.First(1, flinkstest.CutMidBody(200, flinkstest.DetailBody("req-1", faultLoginID)), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
-		{name: "connection upReset, persistently", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upReset()),
+		{name: "connection upReset, persistently", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Reset()),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts, "GenerateAuthorizeToken": faultAttempts}, retried: true},
-		{name: "connection upReset once, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upFirst(1, upReset(), upPending("OPERATION_PENDING")),
+		{name: "connection upReset once, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.First(1, flinkstest.Reset(), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
-		{name: "slow body past the per-call timeout, persistently", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upSlowBody(upDetailBody("req-1"))),
+		{name: "slow body past the per-call timeout, persistently", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour)),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true,
 			min: faultAttempts * faultCallTimeout},
-		{name: "slow body once, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upFirst(1, upSlowBody(upDetailBody("req-1")), upDataFor()),
+		{name: "slow body once, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 2}, retried: true, min: faultCallTimeout},
-		{name: "headers never come", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upNoHeaders()),
+		{name: "headers never come", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Hang()),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts}, retried: true,
 			min: faultAttempts * faultCallTimeout},
 
 		// Rate limits and server errors: retried with backoff, up to MaxRetries.
-		{name: "429 storm", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upAlways(upReply(429, "")),
+		{name: "429 storm", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.Reply(429, "")),
 		}), want: store.StateFailed, wantCode: "HTTP_429", calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
-		{name: "429 then success", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upFirst(2, upReply(429, `{"message":"Too Many Requests"}`), upPending("OPERATION_PENDING")),
+		{name: "429 then success", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.First(2, flinkstest.Reply(429, `{"message":"Too Many Requests"}`), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 3}, retried: true},
-		{name: "5xx storm", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upReply(503, "")),
+		{name: "5xx storm", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(503, "")),
 		}), want: store.StateFailed, wantCode: "HTTP_503", calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
-		{name: "5xx twice, then success", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upFirst(2, upFlinksError(500, "AGGREGATION_ERROR", "An unexpected error occurred"), upDataFor()),
+		{name: "5xx twice, then success", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.First(2, flinkstest.FlinksError(500, "AGGREGATION_ERROR", "An unexpected error occurred", ""), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 3}, retried: true},
-		{name: "HTML 502 page", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upHTML(502)),
+		{name: "HTML 502 page", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.HTML(502)),
 		}), want: store.StateFailed, wantCode: "HTTP_502", calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
-		{name: "RETRY_LATER 401", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upFlinksError(401, "RETRY_LATER", "Could not open a connection with the institution")),
+		{name: "RETRY_LATER 401", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "RETRY_LATER", "Could not open a connection with the institution", "")),
 		}), want: store.StateFailed, wantCode: "RETRY_LATER", calls: map[string]int{"Authorize": faultAttempts, "GenerateAuthorizeToken": faultAttempts}, retried: true},
-		{name: "RETRY_LATER once, then good", script: on(map[string]func(int) upAnswer{
-			"Authorize": upFirst(1, upFlinksError(401, "RETRY_LATER", "Could not open a connection with the institution"), upAuthorized("req-2")),
+		{name: "RETRY_LATER once, then good", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.First(1, flinkstest.FlinksError(401, "RETRY_LATER", "Could not open a connection with the institution", ""), flinkstest.Authorized("req-2", faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"Authorize": 2}, retried: true},
-		{name: "TOO_MANY_REQUESTS", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upAlways(upFlinksError(401, "TOO_MANY_REQUESTS", "Too many requests")),
+		{name: "TOO_MANY_REQUESTS", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.FlinksError(401, "TOO_MANY_REQUESTS", "Too many requests", "")),
 		}), want: store.StateFailed, wantCode: "TOO_MANY_REQUESTS", calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
-		{name: "CARD_IN_USE, then good", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upFirst(1, upFlinksError(400, "CARD_IN_USE", "The card is in use"), upPending("OPERATION_PENDING")),
+		{name: "CARD_IN_USE, then good", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.First(1, flinkstest.FlinksError(400, "CARD_IN_USE", "The card is in use", ""), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
 
 		// Session loss: one re-authorization, not two.
-		{name: "SESSION_NONEXISTENT once: re-authorize, then ready", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upFirst(1, upFlinksError(400, "SESSION_NONEXISTENT", "Inputs session id or card if were not found."), upDataFor()),
+		{name: "SESSION_NONEXISTENT once: re-authorize, then ready", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.FlinksError(400, "SESSION_NONEXISTENT", "Inputs session id or card if were not found.", ""), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"Authorize": 2, "GetAccountsDetail": 2, "GetAccountsDetailAsync": 2}},
-		{name: "SESSION_NONEXISTENT twice: failure", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upFlinksError(400, "SESSION_NONEXISTENT", "Inputs session id or card if were not found.")),
+		{name: "SESSION_NONEXISTENT twice: failure", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.FlinksError(400, "SESSION_NONEXISTENT", "Inputs session id or card if were not found.", "")),
 		}), want: store.StateFailed, wantCode: "SESSION_NONEXISTENT", calls: map[string]int{"Authorize": 2, "GetAccountsDetail": 2, "GetAccountsDetailAsync": 2}},
 
 		// Pending: dispatched is pending too; the cap ends an endless one.
-		{name: "OPERATION_DISPATCHED, then 200", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail":      upAlways(upPending("OPERATION_DISPATCHED")),
-			"GetAccountsDetailAsync": upFirst(2, upPending("OPERATION_DISPATCHED"), upDataFor()),
+		{name: "OPERATION_DISPATCHED, then 200", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail":      flinkstest.Always(flinkstest.Pending("OPERATION_DISPATCHED")),
+			"GetAccountsDetailAsync": flinkstest.First(2, flinkstest.Pending("OPERATION_DISPATCHED"), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 1, "GetAccountsDetailAsync": 3}},
-		{name: "202 forever: timed out at the cap", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetailAsync": upAlways(upPending("OPERATION_PENDING")),
+		{name: "202 forever: timed out at the cap", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateTimedOut, wantCode: fetcher.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 1}, min: faultCap},
 
 		// The person must act: never retried.
-		{name: "DISABLED_LOGIN", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upFlinksError(401, "DISABLED_LOGIN", "The account is disabled")),
+		{name: "DISABLED_LOGIN", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "DISABLED_LOGIN", "The account is disabled", "")),
 		}), want: store.StateFailed, wantCode: "DISABLED_LOGIN", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
-		{name: "INVALID_LOGIN on cached Authorize", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upFlinksError(401, "INVALID_LOGIN", "The LoginId provided is either invalid or does not belong to the CustomerId "+faultLoginID)),
+		{name: "INVALID_LOGIN on cached Authorize", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "INVALID_LOGIN", "The LoginId provided is either invalid or does not belong to the CustomerId "+faultLoginID, "")),
 		}), want: store.StateFailed, wantCode: "INVALID_LOGIN", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
-		{name: "MFA challenge (203) on cached Authorize", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upReply(203, `{"HttpStatusCode":203,"RequestId":"req-1","SecurityChallenges":[{"Type":"QuestionAndAnswer","Prompt":"What city were you born in?"}]}`)),
+		{name: "MFA challenge (203) on cached Authorize", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Reply(203, `{"HttpStatusCode":203,"RequestId":"req-1","SecurityChallenges":[{"Type":"QuestionAndAnswer","Prompt":"What city were you born in?"}]}`)),
 		}), want: store.StateFailed, wantCode: fetcher.CodeMFARequired, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
 
 		// Other 4xx and redirects: retrying cannot help.
-		{name: "INVALID_REQUEST 400", script: on(map[string]func(int) upAnswer{
-			"GetAccountsDetail": upAlways(upFlinksError(400, "INVALID_REQUEST", "The request is invalid")),
+		{name: "INVALID_REQUEST 400", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.FlinksError(400, "INVALID_REQUEST", "The request is invalid", "")),
 		}), want: store.StateFailed, wantCode: "INVALID_REQUEST", calls: map[string]int{"GetAccountsDetail": 1}},
-		{name: "404 page (wrong customer id)", script: on(map[string]func(int) upAnswer{
-			"Authorize": upAlways(upHTML(404)),
+		{name: "404 page (wrong customer id)", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.HTML(404)),
 		}), want: store.StateFailed, wantCode: "HTTP_404", calls: map[string]int{"Authorize": 1}},
-		{name: "3xx upRedirect to elsewhere: not followed with keys", script: func(elsewhere string) map[string]func(int) upAnswer {
-			return map[string]func(int) upAnswer{"GetAccountsDetail": upAlways(upRedirect(elsewhere + "/steal"))}
+		{name: "3xx upRedirect to elsewhere: not followed with keys", script: func(elsewhere string) map[string]flinkstest.Script {
+			return map[string]flinkstest.Script{"GetAccountsDetail": flinkstest.Always(flinkstest.Redirect(elsewhere + "/steal"))}
 		}, want: store.StateFailed, wantCode: "HTTP_302", calls: map[string]int{"GetAccountsDetail": 1, "GetAccountsDetailAsync": 0}},
 	}
 }
@@ -387,7 +197,7 @@ func TestFaultMatrix(t *testing.T) {
 			t.Cleanup(elsewhere.Close)
 			up := newUpstream(t, row.script(elsewhere.URL))
 			client, err := flinks.NewClient(flinks.Config{
-				BaseURL: up.srv.URL + "/v3/" + faultCustomer, APIKey: faultAPIKey, SecretKey: faultSecret,
+				BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret,
 				// HTTPClient nil: the production client, which refuses redirects.
 			})
 			if err != nil {
@@ -410,9 +220,9 @@ func TestFaultMatrix(t *testing.T) {
 			})
 			start := time.Now()
 			f.Start(link.ID, link.Fetch)
-			got := faultAwaitEnd(t, db, link.ID, 8*time.Second)
+			got := faultAwaitEnd(t, db, link.ID, 30*time.Second)
 			elapsed := time.Since(start)
-			faultWaitFetcher(t, f, 2*time.Second)
+			faultWaitFetcher(t, f, 10*time.Second)
 
 			if got.State != row.want || got.ErrorCode != row.wantCode {
 				t.Fatalf("ended %s %q (%s), want %s %q", got.State, got.ErrorCode, got.ErrorMessage, row.want, row.wantCode)
@@ -421,7 +231,7 @@ func TestFaultMatrix(t *testing.T) {
 				t.Errorf("ended after %v, before the %v the fault takes", elapsed, row.min)
 			}
 			for endpoint, want := range row.calls {
-				if n := up.count(endpoint); n != want {
+				if n := up.Count(endpoint); n != want {
 					t.Errorf("%s called %d times, want %d", endpoint, n, want)
 				}
 			}
@@ -474,8 +284,8 @@ func TestFaultMatrix(t *testing.T) {
 // unfinished, to be resumed at the next start, not failed.
 func TestFaultMatrixShutdownMidFault(t *testing.T) {
 	t.Parallel()
-	up := newUpstream(t, map[string]func(int) upAnswer{"GetAccountsDetailAsync": upAlways(upSlowBody(upDetailBody("req-1")))})
-	client, err := flinks.NewClient(flinks.Config{BaseURL: up.srv.URL + "/v3/" + faultCustomer, APIKey: faultAPIKey, SecretKey: faultSecret})
+	up := newUpstream(t, map[string]flinkstest.Script{"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour))})
+	client, err := flinks.NewClient(flinks.Config{BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,14 +303,14 @@ func TestFaultMatrixShutdownMidFault(t *testing.T) {
 	f := fetcher.New(ctx, faultLog(), db, client, fetcher.Options{PollInterval: faultPoll, Timeout: time.Minute, CallTimeout: time.Minute})
 	f.Start(link.ID, link.Fetch)
 	deadline := time.Now().Add(5 * time.Second)
-	for up.count("GetAccountsDetailAsync") == 0 {
+	for up.Count("GetAccountsDetailAsync") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the poll never started")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	cancel()
-	faultWaitFetcher(t, f, 2*time.Second)
+	faultWaitFetcher(t, f, 10*time.Second)
 	l, err := db.Link(t.Context(), link.ID)
 	if err != nil {
 		t.Fatal(err)

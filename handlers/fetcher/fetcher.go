@@ -75,11 +75,15 @@ type Fetcher struct {
 	// maps below never hold a LoginId; random per process.
 	fpKey []byte
 
-	mu      sync.Mutex
-	jobs    map[fingerprint]*job // the Flinks fetch of each LoginId
-	links   map[string]*job      // link id → the job it is attached to
-	stopped bool                 // Wait was called: no new goroutine may start
-	wg      sync.WaitGroup
+	mu    sync.Mutex
+	jobs  map[fingerprint]*job // the Flinks fetch of each LoginId
+	links map[string]*job      // link id → the job it is attached to
+	// starting holds the fetch number of each link whose Start is still
+	// loading it: a second Start meanwhile would read the same unfinished
+	// state, and could run a second fetch after the first one ended.
+	starting map[string]int
+	stopped  bool // Wait was called: no new goroutine may start
+	wg       sync.WaitGroup
 }
 
 // fingerprint identifies a LoginId in memory: HMAC-SHA256 with Fetcher.fpKey.
@@ -125,7 +129,7 @@ func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Optio
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
 	return &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, fpKey: key,
-		jobs: map[fingerprint]*job{}, links: map[string]*job{}}
+		jobs: map[fingerprint]*job{}, links: map[string]*job{}, starting: map[string]int{}}
 }
 
 // Start runs fetch generation `fetch` of the link in the background and
@@ -143,9 +147,20 @@ func (f *Fetcher) Start(linkID string, fetch int) {
 			return
 		}
 	}
+	if n, ok := f.starting[linkID]; ok && n >= fetch {
+		return
+	}
+	f.starting[linkID] = fetch
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
+		defer func() {
+			f.mu.Lock()
+			if f.starting[linkID] == fetch {
+				delete(f.starting, linkID)
+			}
+			f.mu.Unlock()
+		}()
 		f.startLink(linkID, fetch)
 	}()
 }
