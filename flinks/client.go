@@ -241,8 +241,13 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	if tooLarge {
 		body = body[:limit]
 	}
+	// Decoding is bounded by the bytes received, not by what they nest to.
+	tooDeep := NestingDepth(body) > MaxNesting
 
-	env := c.cleanEnvelope(parseEnvelope(body), r)
+	var env envelope
+	if !tooDeep {
+		env = c.cleanEnvelope(parseEnvelope(body), r)
+	}
 	// Some clients distinguish ready from pending by the body's HttpStatusCode; if
 	// the status line says 200 but the envelope says otherwise, the envelope wins.
 	if status == http.StatusOK {
@@ -263,6 +268,8 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 		switch {
 		case tooLarge:
 			detail = fmt.Errorf("response body exceeds %d bytes", limit)
+		case tooDeep:
+			detail = fmt.Errorf("response body nests deeper than %d levels", MaxNesting)
 		default:
 			detail = r.decode(status, body)
 		}

@@ -20,6 +20,11 @@ var ErrPending = errors.New("flinks: operation pending")
 // *Error, so check errors.Is(err, ErrTimedOut) before errors.Is(err, ErrPending).
 var ErrTimedOut = errors.New("flinks: timed out waiting for account data")
 
+// ErrForeignData is wrapped by the error FetchCached returns when Flinks
+// answered with data for another LoginId or RequestId than the one asked
+// about. Nothing of that answer is returned; retrying cannot help.
+var ErrForeignData = errors.New("flinks: data for another connection")
+
 // Error is a non-success answer from Flinks: any status other than the expected
 // 200 (or 203 on Authorize), or a 2xx whose body could not be used.
 //

@@ -246,6 +246,9 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			d, err = f.poll(ctx)
 		}
 		if err == nil {
+			if err := f.owns(d); err != nil {
+				return nil, err
+			}
 			return d, nil
 		}
 		var fe *Error
@@ -295,6 +298,9 @@ func (f *fetcher) authorize(ctx context.Context) error {
 				RequestID:  resp.RequestID,
 			}
 		}
+		if resp.Login.ID != "" && !strings.EqualFold(resp.Login.ID, f.loginID) {
+			return fmt.Errorf("%w: Authorize answered for another LoginId", ErrForeignData)
+		}
 		f.requestID = resp.RequestID
 		return nil
 	})
@@ -328,6 +334,20 @@ func (f *fetcher) poll(ctx context.Context) (*AccountsDetail, error) {
 		return err
 	})
 	return d, err
+}
+
+// owns checks that data belongs to this fetch: its Login.Id and RequestId,
+// when the answer names them, are this LoginId and the RequestId asked about
+// (Flinks' ids are GUIDs, compared ignoring case). Data for another card is
+// never returned, whatever else it holds.
+func (f *fetcher) owns(d *AccountsDetail) error {
+	switch {
+	case d.Login.ID != "" && !strings.EqualFold(d.Login.ID, f.loginID):
+		return fmt.Errorf("%w: the answer names another LoginId", ErrForeignData)
+	case d.RequestID != "" && f.requestID != "" && !strings.EqualFold(d.RequestID, f.requestID):
+		return fmt.Errorf("%w: the answer is for another RequestId", ErrForeignData)
+	}
+	return nil
 }
 
 // pending handles a 202: counts it, enforces Timeout and waits for the next poll.

@@ -24,8 +24,8 @@ const flinksErrorDocs = "https://docs.flinks.com/api/authorize/error-codes"
 // codeCatalogue maps every FlinksCode of the Flinks reference (§6) and our own
 // codes to words. Codes not listed fall back to the UNEXPECTED entry.
 var codeCatalogue = map[string]codeInfo{
-	"OPERATION_PENDING":                  {"Still processing", "Flinks was still collecting the data from your bank.", "Wait a little; the page updates on its own.", true, flinksErrorDocs},
-	"OPERATION_DISPATCHED":               {"Still processing", "Flinks moved this long request to a background job.", "Wait a little; the page updates on its own.", true, flinksErrorDocs},
+	"OPERATION_PENDING":                  {"Still processing, nothing to follow", "Flinks said it was still collecting the data from your bank, but gave no request we could follow.", "Try again in a minute.", true, flinksErrorDocs},
+	"OPERATION_DISPATCHED":               {"Still processing, nothing to follow", "Flinks moved this long request to a background job, but gave no request we could follow.", "Try again in a minute.", true, flinksErrorDocs},
 	"SESSION_NONEXISTENT":                {"Flinks session expired", "The Flinks session for this request expired before the data was ready.", "Try again: a new session will be opened.", true, flinksErrorDocs},
 	"SESSION_EXPIRED":                    {"Flinks session expired", "The Flinks session for this request timed out.", "Try again: a new session will be opened.", true, flinksErrorDocs},
 	"CARD_IN_USE":                        {"Your connection is busy", "Flinks is still processing this bank connection.", "Wait a minute, then try again.", true, flinksErrorDocs},
@@ -53,6 +53,7 @@ var codeCatalogue = map[string]codeInfo{
 	fetcher.CodeTimedOut:                 {"Flinks took too long", "Flinks was still collecting your data when our time limit ran out. Accounts with many transactions can take long.", "Try again: Flinks may have finished by now.", true, "https://docs.flinks.com/api/connect/endpoints/account-linking/get-accounts-detail-async"},
 	fetcher.CodeNetwork:                  {"Flinks could not be reached", "We could not reach Flinks, or its answers broke off or did not come in time, several times in a row.", "Try again in a few minutes.", true, ""},
 	fetcher.CodeMalformed:                {"Unreadable answer from Flinks", "Flinks answered with data we could not read, even after retrying.", "Try again; if it keeps happening, tell the app's operators.", true, ""},
+	fetcher.CodeForeignData:              {"Data for another connection", "Flinks answered with data that belongs to another bank connection, so we did not keep or show any of it.", "Try again; if it happens again, tell the app's operators.", true, ""},
 	fetcher.CodeMFARequired:              {"Your bank asks a security question", "Your bank wants a security question answered before Flinks can read your accounts again, and that can only be done in the Flinks window.", "Link the account again from the start and answer the question.", false, flinksErrorDocs},
 	fetcher.CodeUnexpected:               {"Something went wrong", "The request to Flinks failed in an unexpected way.", "Try again; if it keeps happening, tell the app's operators.", true, ""},
 }

@@ -16,8 +16,8 @@ type codeText struct{ Title, Message, Action string }
 
 // codeCatalogueFR is codeCatalogue in French, key for key (TestCatalogueFrenchComplete).
 var codeCatalogueFR = map[string]codeText{
-	"OPERATION_PENDING":                  {"Traitement en cours", "Flinks recueillait encore les données de votre banque.", "Patientez un peu; la page se met à jour d'elle-même."},
-	"OPERATION_DISPATCHED":               {"Traitement en cours", "Flinks a confié cette longue requête à une tâche en arrière-plan.", "Patientez un peu; la page se met à jour d'elle-même."},
+	"OPERATION_PENDING":                  {"Traitement en cours, rien à suivre", "Flinks a dit recueillir encore les données de votre banque, sans donner de requête à suivre.", "Réessayez dans une minute."},
+	"OPERATION_DISPATCHED":               {"Traitement en cours, rien à suivre", "Flinks a confié cette longue requête à une tâche en arrière-plan, sans donner de requête à suivre.", "Réessayez dans une minute."},
 	"SESSION_NONEXISTENT":                {"Session Flinks expirée", "La session Flinks de cette requête a expiré avant que les données soient prêtes.", "Réessayez : une nouvelle session sera ouverte."},
 	"SESSION_EXPIRED":                    {"Session Flinks expirée", "La session Flinks de cette requête a expiré.", "Réessayez : une nouvelle session sera ouverte."},
 	"CARD_IN_USE":                        {"Votre connexion est occupée", "Flinks traite encore cette connexion bancaire.", "Attendez une minute, puis réessayez."},
@@ -44,6 +44,7 @@ var codeCatalogueFR = map[string]codeText{
 	"METHOD_NOT_AVAILABLE":               {"Fonction non activée", "Cette fonction de Flinks n'est pas activée pour cette application.", "Prévenez les responsables de l'application."},
 	fetcher.CodeTimedOut:                 {"Flinks a mis trop de temps", "Flinks recueillait encore vos données quand notre délai a expiré. Les comptes qui ont beaucoup de transactions peuvent être longs.", "Réessayez : Flinks a peut-être terminé depuis."},
 	fetcher.CodeNetwork:                  {"Flinks injoignable", "Nous n'avons pas pu joindre Flinks, ou ses réponses se sont interrompues ou ne sont pas arrivées à temps, plusieurs fois de suite.", "Réessayez dans quelques minutes."},
+	fetcher.CodeForeignData:              {"Données d'une autre connexion", "Flinks a répondu avec les données d'une autre connexion bancaire : nous n'en avons rien gardé ni affiché.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 	fetcher.CodeMalformed:                {"Réponse illisible de Flinks", "Flinks a répondu avec des données illisibles, même après de nouveaux essais.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 	fetcher.CodeMFARequired:              {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Liez de nouveau le compte depuis le début et répondez à la question."},
 	fetcher.CodeUnexpected:               {"Un problème est survenu", "La requête à Flinks a échoué de façon inattendue.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},

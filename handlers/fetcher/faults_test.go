@@ -66,9 +66,45 @@ func faultMatrix() []faultRow {
 		return func(string) map[string]flinkstest.Script { return m }
 	}
 	bad := `{"HttpStatusCode":200,"RequestId":"req-1","Accounts":[{"Id":"0d3e8c5a`
+	const otherLoginID = "0f0e0d0c-1c0e-4f6a-9d55-2f0c5e7d9a10"
 	return []faultRow{
 		{name: "healthy: pending then ready", script: on(nil), want: store.StateReady,
 			calls: map[string]int{"GenerateAuthorizeToken": 1, "Authorize": 1, "GetAccountsDetail": 1, "GetAccountsDetailAsync": 1}},
+
+		// The cached Authorize itself answers 202 while Connect's scrape runs:
+		// its RequestId goes straight to the poller (audit D1).
+		{name: "202 on the cached Authorize, then polled", script: on(map[string]flinkstest.Script{
+			"Authorize":              flinkstest.Always(flinkstest.Reply(202, flinkstest.PendingBody("OPERATION_PENDING", "req-a"))),
+			"GetAccountsDetailAsync": flinkstest.First(2, flinkstest.Pending("OPERATION_PENDING"), flinkstest.DetailFor(faultLoginID)),
+		}), want: store.StateReady, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0, "GetAccountsDetailAsync": 3}},
+		{name: "202 OPERATION_DISPATCHED on the cached Authorize, then polled", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Reply(202, flinkstest.PendingBody("OPERATION_DISPATCHED", "req-a"))),
+		}), want: store.StateReady, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0, "GetAccountsDetailAsync": 1}},
+
+		// Data for another card is refused, whatever it holds.
+		{name: "data naming another LoginId", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-1", otherLoginID)),
+		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
+		{name: "data for another RequestId", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-someone-else", faultLoginID)),
+		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
+		{name: "Authorize answering for another LoginId", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Authorized("req-1", otherLoginID)),
+		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
+		// Flinks may echo the LoginId in another case: still ours, and masked.
+		{name: "data echoing the LoginId in upper case", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-1", strings.ToUpper(faultLoginID))),
+		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 1}},
+		// A RequestId that is not an id never reaches a URL.
+		{name: "RequestId '..' from Authorize", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Authorized("..", faultLoginID)),
+		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetail": 0}, retried: true},
+
+		// A 202 nested thousands of levels deep is a 202, read in one pass.
+		{name: "202 nested 9,000 arrays deep", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetail": flinkstest.Always(flinkstest.Reply(202, `{"HttpStatusCode":202,"FlinksCode":"OPERATION_PENDING","RequestId":"req-1","Links":`+
+				strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)),
+		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 1, "GetAccountsDetailAsync": 1}},
 
 		// Unreadable 200s are retried: garbled on the way, usually fine on the next call.
 		{name: "malformed JSON on 200, persistently", script: on(map[string]flinkstest.Script{

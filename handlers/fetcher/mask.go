@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"flinkslink/flinks"
 )
 
 // maskedKeys are the JSON properties (case-insensitive, as Flinks binds them)
@@ -37,6 +39,10 @@ const maskText = "••••"
 // sensitive properties masked (see maskedKeys), Login.Id removed, and any
 // remaining occurrence of the LoginId replaced. A body that is not JSON (an
 // HTML error page from a proxy, say) is kept with the LoginId replaced.
+//
+// The work is bounded by the body's size: a body nested deeper than
+// flinks.MaxNesting is kept as text rather than decoded, and the result is
+// indented only while that at most doubles its size.
 func MaskBody(body []byte, loginID string) []byte {
 	if len(body) == 0 {
 		return nil
@@ -44,21 +50,44 @@ func MaskBody(body []byte, loginID string) []byte {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		if loginID != "" {
-			body = bytes.ReplaceAll(body, []byte(loginID), []byte(maskText))
-		}
-		return body
+	if flinks.NestingDepth(body) > flinks.MaxNesting || dec.Decode(&v) != nil {
+		return replaceFold(bytes.Clone(body), loginID)
 	}
 	v = maskValue(v, "")
 	out, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil
 	}
-	if loginID != "" {
-		out = bytes.ReplaceAll(out, []byte(loginID), []byte(maskText))
+	if len(out) > 2*len(body)+1024 {
+		if out, err = json.Marshal(v); err != nil {
+			return nil
+		}
 	}
-	return out
+	return replaceFold(out, loginID)
+}
+
+// replaceFold returns b with every occurrence of the LoginId replaced by the
+// mask, ignoring case: Flinks may echo it in another case than it issued.
+func replaceFold(b []byte, loginID string) []byte {
+	if loginID == "" {
+		return b
+	}
+	id := []byte(loginID)
+	var out []byte
+	last := 0
+	for i := 0; i+len(id) <= len(b); {
+		if bytes.EqualFold(b[i:i+len(id)], id) {
+			out = append(append(out, b[last:i]...), maskText...)
+			i += len(id)
+			last = i
+			continue
+		}
+		i++
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
 }
 
 func maskValue(v any, parent string) any {

@@ -17,6 +17,9 @@ const (
 	CodeNetwork    = "NETWORK"    // Flinks could not be reached
 	CodeMalformed  = "MALFORMED"  // Flinks answered something unreadable
 	CodeUnexpected = "UNEXPECTED" // anything else
+	// CodeForeignData: Flinks answered with another LoginId's or RequestId's
+	// data, which is refused.
+	CodeForeignData = "FOREIGN_DATA"
 	// CodeMFARequired: the cached Authorize answered 203 with security
 	// questions, which only the person can answer, in Flinks Connect.
 	CodeMFARequired = "MFA_REQUIRED"
@@ -117,6 +120,8 @@ func codeFor(err error) string {
 		return ""
 	case errors.Is(err, flinks.ErrTimedOut):
 		return CodeTimedOut
+	case errors.Is(err, flinks.ErrForeignData):
+		return CodeForeignData
 	case errors.As(err, &fe) && fe.FlinksCode != "":
 		return fe.FlinksCode
 	case errors.As(err, &fe) && fe.StatusCode == http.StatusNonAuthoritativeInfo && fe.Kind() == flinks.KindNeedsUser:
@@ -141,6 +146,8 @@ func messageFor(err error) string {
 		return ""
 	case errors.Is(err, flinks.ErrTimedOut):
 		return "Flinks was still processing when the time limit was reached."
+	case errors.Is(err, flinks.ErrForeignData):
+		return "Flinks answered with data for another connection; none of it was kept."
 	case errors.As(err, &fe) && fe.Message != "":
 		return fe.Message
 	case errors.As(err, &fe):

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"flinkslink/flinks/flinkstest"
+)
+
+// apiCalls reads a link's Flinks calls from the JSON API as "Endpoint status".
+func apiCalls(t *testing.T, b *httpBrowser, base, linkPath string) []string {
+	t.Helper()
+	resp, err := b.c.Get(base + "/api" + linkPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Timeline struct {
+			Calls []struct {
+				Endpoint string `json:"endpoint"`
+				Status   int    `json:"status"`
+			} `json:"calls"`
+		} `json:"timeline"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil {
+		t.Fatalf("GET /api%s: %d", linkPath, resp.StatusCode)
+	}
+	var out []string
+	for _, c := range doc.Timeline.Calls {
+		out = append(out, c.Endpoint+" "+http.StatusText(c.Status))
+	}
+	return out
+}
+
+// Connect's scrape still runs when the app's cached Authorize arrives, and
+// Flinks answers that Authorize itself with 202 (audit D1): the link stays
+// pending, polls that RequestId at Flinks' pace, and shows the summary.
+func TestCachedAuthorize202ReachesTheSummary(t *testing.T) {
+	clock := flinkstest.NewClock(time.Now())
+	base := launchApp(t, appOptions{sandboxNow: clock.Now}).base
+	b := newHTTPBrowser(t)
+	redirect := connectThroughSandbox(t, b, base, "test_authorize_pending")
+	resp, _ := b.get(redirect.String())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("callback answered %d", resp.StatusCode)
+	}
+	linkPath := resp.Header.Get("Location")
+	waitLink(t, b, base, linkPath, 60*time.Second, pendingPolled)
+	clock.Advance(time.Second) // the scrape (10 s × 0.05) ends
+	doc := waitLink(t, b, base, linkPath, 60*time.Second, isReady)
+	if n := doc.Find("[data-testid=account]").Length(); n < 3 {
+		t.Errorf("summary shows %d accounts, want the sandbox's 3+", n)
+	}
+	calls := strings.Join(apiCalls(t, b, base, linkPath), ", ")
+	if !strings.Contains(calls, "Authorize Accepted") || strings.Contains(calls, "GetAccountsDetail ") ||
+		!strings.HasSuffix(calls, "GetAccountsDetailAsync OK") {
+		t.Errorf("calls: %s; want Authorize 202, then polls of its RequestId ending in a 200", calls)
+	}
+}
