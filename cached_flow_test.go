@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,35 @@ func TestCachedAuthorize202ReachesTheSummary(t *testing.T) {
 	if !strings.Contains(calls, "Authorize Accepted") || strings.Contains(calls, "GetAccountsDetail ") ||
 		!strings.HasSuffix(calls, "GetAccountsDetailAsync OK") {
 		t.Errorf("calls: %s; want Authorize 202, then polls of its RequestId ending in a 200", calls)
+	}
+}
+
+// A cached Authorize that answers 401 QUESTION_NOT_FOUND replays the last
+// refresh's failure; its RequestId still reads the cached data (audit D2).
+// The summary shows, marked with the date of that data, with a way to
+// reconnect, in English and in French.
+func TestQuestionNotFoundShowsADatedSummary(t *testing.T) {
+	base := startApp(t, nil)
+	b := newHTTPBrowser(t)
+	redirect := connectThroughSandbox(t, b, base, "test_question_not_found")
+	resp, _ := b.get(redirect.String())
+	linkPath := resp.Header.Get("Location")
+	doc := waitLink(t, b, base, linkPath, 60*time.Second, isReady)
+	if n := doc.Find("[data-testid=account]").Length(); n < 3 {
+		t.Errorf("summary shows %d accounts, want the cached 3+", n)
+	}
+	stale := doc.Find("[data-testid=summary-stale]")
+	if !strings.Contains(stale.Text(), "last saved data") || !regexp.MustCompile(`as of \w+ \d+, \d{4}`).MatchString(stale.Text()) {
+		t.Errorf("stale notice %q; want it to say the data is the bank's last saved, with its date", stale.Text())
+	}
+	if href, _ := stale.Find("[data-testid=reconnect]").Attr("href"); href != "/" {
+		t.Errorf("reconnect link %q, want the landing page (a new Connect)", href)
+	}
+	_, fr := b.get(base+linkPath, "Accept-Language", "fr-CA")
+	if got := fr.Find("[data-testid=summary-stale]").Text(); !strings.Contains(got, "dernières données enregistrées") || !strings.Contains(got, "datent du") {
+		t.Errorf("French stale notice %q", got)
+	}
+	if calls := strings.Join(apiCalls(t, b, base, linkPath), ", "); !strings.Contains(calls, "Authorize Unauthorized") || !strings.HasSuffix(calls, "GetAccountsDetail OK") {
+		t.Errorf("calls: %s; want the 401 Authorize, then its RequestId's data", calls)
 	}
 }

@@ -80,6 +80,7 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 		// authPending: the cached Authorize itself answers 202, and its
 		// RequestId is polled without a GetAccountsDetail.
 		authPending bool
+		replayed    string // the data comes despite this replayed FlinksCode
 	}{
 		{user: "Greatday", wantPolls: true},
 		{user: "greatday_nomfa", wantPolls: true},
@@ -90,6 +91,7 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 		{user: "test_expired", wantPolls: true},
 		{user: "test_no_transactions", wantPolls: true, wantNoTx: true},
 		{user: "test_authorize_pending", wantPolls: true, authPending: true},
+		{user: "test_question_not_found", replayed: "QUESTION_NOT_FOUND"},
 		{user: "test_disabled_account", wantCode: "DISABLED_LOGIN", wantKind: flinks.KindNeedsUser},
 		{user: "test_service_unavailable", wantCode: "RETRY_LATER", wantKind: flinks.KindRetryLater},
 		{user: "test_never", timedOut: true},
@@ -142,6 +144,14 @@ func TestClientAgainstSandboxScenarios(t *testing.T) {
 			}
 			if got := strings.Join(endpoints, ", "); tc.authPending && (!strings.Contains(got, "Authorize 202") || strings.Contains(got, "GetAccountsDetail 2")) {
 				t.Errorf("calls %s; want a 202 on Authorize, then only polls of its RequestId", got)
+			}
+			if got := ""; detail.Replayed != nil || tc.replayed != "" {
+				if detail.Replayed != nil {
+					got = detail.Replayed.FlinksCode
+				}
+				if got != tc.replayed {
+					t.Errorf("data replayed %q, want %q", got, tc.replayed)
+				}
 			}
 			if tc.user == "test_dispatched" && !dispatched {
 				t.Error("no OPERATION_DISPATCHED seen")

@@ -51,6 +51,11 @@ type AccountsDetail struct {
 	Tag             string `json:"Tag"`
 	Login           Login  `json:"Login"`
 	Accounts        []Account
+	// Replayed is set by FetchCached when the data came although the cached
+	// Authorize answered with a replayed failure of the last refresh
+	// (QUESTION_NOT_FOUND): the data is then as of Login.LastRefresh, and only
+	// the person, reconnecting in Connect, can let Flinks refresh it.
+	Replayed *Error `json:"-"`
 }
 
 // AccountsSummary is the 200 answer of GetAccountsSummary and
@@ -63,6 +68,7 @@ type AccountsSummary struct {
 	Tag             string `json:"Tag"`
 	Login           Login  `json:"Login"`
 	Accounts        []Account
+	Replayed        *Error `json:"-"` // as on AccountsDetail
 }
 
 // Account is one bank account. Every scalar may be empty: Flinks sends null for
@@ -82,7 +88,11 @@ type Account struct {
 	OverdraftLimit    *Amount
 	Balance           Balance
 	Holder            *Holder // nil when KYC was not requested or unknown
-	Transactions      []Transaction
+	// Transactions are the rows that could be read; Unreadable counts the
+	// others (not an object, a date that is not a date, an amount that is
+	// not a number), so that one bad row does not lose the account.
+	Transactions []Transaction
+	Unreadable   int `json:"-"`
 	// EftEligibleRatio and ETransferEligibleRatio are the historical success ratios
 	// (0 to 1) of getting EFT / e-Transfer details for this kind of account, kept
 	// as the exact decimal text; nil when absent, null or not a number. Not money.
@@ -106,9 +116,22 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		OverdraftLimit         looseAmount
 		EftEligibleRatio       looseNumber
 		ETransferEligibleRatio looseNumber
+		Transactions           []json.RawMessage
 	}{plain: (*plain)(a)}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
+	}
+	a.Transactions, a.Unreadable = nil, 0
+	if aux.Transactions != nil {
+		a.Transactions = make([]Transaction, 0, len(aux.Transactions))
+	}
+	for _, raw := range aux.Transactions {
+		var t Transaction
+		if string(bytes.TrimSpace(raw)) == "null" || json.Unmarshal(raw, &t) != nil || t.Date.IsZero() {
+			a.Unreadable++
+			continue
+		}
+		a.Transactions = append(a.Transactions, t)
 	}
 	a.AccountNumber = string(aux.AccountNumber)
 	a.LastFourDigits = string(aux.LastFourDigits)

@@ -189,6 +189,9 @@ type fetcher struct {
 	pendingSince time.Time
 	authorized   bool // an Authorize succeeded in this run
 	reauthorized bool // the one re-authorization has been used
+	// replayed is the cached Authorize's QUESTION_NOT_FOUND whose RequestId
+	// is being tried for the cached data; nil otherwise.
+	replayed *Error
 }
 
 type step int
@@ -228,14 +231,24 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			// itself answer 202; its RequestId is then polled like a data
 			// call's (Flinks: "call the Async endpoint with the same Request Id").
 			var fe *Error
-			if !errors.As(err, &fe) || fe.Kind() != KindPending || fe.RequestID == "" {
+			switch {
+			case !errors.As(err, &fe) || fe.RequestID == "":
+				return nil, err
+			case fe.Kind() == KindPending:
+				f.requestID, f.authorized = fe.RequestID, true
+				if err := f.pending(ctx, fe); err != nil {
+					return nil, err
+				}
+				next = stepPoll
+			case strings.EqualFold(fe.FlinksCode, "QUESTION_NOT_FOUND") && f.replayed == nil:
+				// A cached Authorize replays the last refresh's MFA failure, yet
+				// its RequestId can still read the cached data (Flinks' help:
+				// "cached errors"). Try; only when no data comes is it final.
+				f.requestID, f.authorized, f.replayed = fe.RequestID, true, fe
+				next = stepFetch
+			default:
 				return nil, err
 			}
-			f.requestID, f.authorized = fe.RequestID, true
-			if err := f.pending(ctx, fe); err != nil {
-				return nil, err
-			}
-			next = stepPoll
 			continue
 		case stepFetch:
 			d, err = f.fetch(ctx)
@@ -249,11 +262,12 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			if err := f.owns(d); err != nil {
 				return nil, err
 			}
+			d.Replayed = f.replayed
 			return d, nil
 		}
 		var fe *Error
 		if !errors.As(err, &fe) {
-			return nil, err
+			return nil, f.orReplayed(err)
 		}
 		switch fe.Kind() {
 		case KindPending:
@@ -262,8 +276,8 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			}
 			next = stepPoll
 		case KindReauthorize:
-			if f.reauthorized {
-				return nil, err
+			if f.reauthorized || f.replayed != nil {
+				return nil, f.orReplayed(err)
 			}
 			// A resumed RequestId that expired is not a re-authorization: this
 			// run has not authorized yet.
@@ -272,14 +286,36 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			}
 			next = stepAuthorize
 		default:
-			return nil, err
+			return nil, f.orReplayed(err)
 		}
 	}
 }
 
+// orReplayed is the error to end with when a data call failed: after a
+// replayed QUESTION_NOT_FOUND, that answer is what the person must act on
+// (reconnect), not the data call's failure. A cancellation stays itself.
+func (f *fetcher) orReplayed(err error) error {
+	if f.replayed == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimedOut) {
+		return err
+	}
+	return f.replayed
+}
+
+// replayRetries is how often a cached Authorize's Flinks answer (RETRY_LATER,
+// say) is retried: a cached Authorize replays the result of the card's last
+// refresh, so asking again mostly gets the same answer (Flinks' help: cached
+// errors). Network failures still get MaxRetries.
+const replayRetries = 1
+
 func (f *fetcher) authorize(ctx context.Context) error {
 	f.requestID = ""
-	err := f.retry(ctx, func(attempt int) error {
+	err := f.retryCapped(ctx, func(err error) int {
+		var fe *Error
+		if errors.As(err, &fe) && fe.FlinksCode != "" {
+			return min(replayRetries, f.o.MaxRetries)
+		}
+		return f.o.MaxRetries
+	}, func(attempt int) error {
 		f.state(StateChange{Stage: StageAuthorizing})
 		f.attempt = attempt
 		// No token in the request: each attempt mints a fresh one, since a token
@@ -371,6 +407,11 @@ func (f *fetcher) pending(ctx context.Context, last *Error) error {
 // retry runs call until it succeeds, fails with anything but a transient error, the
 // context ends, or MaxRetries consecutive transient failures have been retried.
 func (f *fetcher) retry(ctx context.Context, call func(attempt int) error) error {
+	return f.retryCapped(ctx, func(error) int { return f.o.MaxRetries }, call)
+}
+
+// retryCapped is retry with the number of retries chosen by the failure.
+func (f *fetcher) retryCapped(ctx context.Context, retries func(error) int, call func(attempt int) error) error {
 	failures := 0
 	for attempt := 1; ; attempt++ {
 		err := call(attempt)
@@ -389,7 +430,7 @@ func (f *fetcher) retry(ctx context.Context, call func(attempt int) error) error
 			return err
 		}
 		failures++
-		if failures > f.o.MaxRetries {
+		if failures > retries(err) {
 			return err
 		}
 		delay := f.backoff(failures)

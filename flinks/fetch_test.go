@@ -265,7 +265,9 @@ func TestFetchCachedRetriesServerErrors(t *testing.T) {
 	})
 }
 
-func TestFetchCachedRetryLaterExhausted(t *testing.T) {
+// A cached Authorize replays the card's last refresh: its RETRY_LATER is
+// asked once more, not MaxRetries times, then reported as Flinks said it.
+func TestFetchCachedReplayedRetryLaterIsRetriedOnce(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	f.on("Authorize", func(int) answer {
@@ -279,8 +281,8 @@ func TestFetchCachedRetryLaterExhausted(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Kind() != flinks.KindRetryLater || flinks.KindOf(err) != flinks.KindRetryLater {
 		t.Fatalf("err = %v", err)
 	}
-	if f.count("Authorize") != 3 || f.count("GenerateAuthorizeToken") != 3 {
-		t.Errorf("calls = %v, want 3 attempts, each with its own token", f.endpoints())
+	if f.count("Authorize") != 2 || f.count("GenerateAuthorizeToken") != 2 {
+		t.Errorf("calls = %v, want 2 attempts, each with its own token", f.endpoints())
 	}
 	var tokens []string
 	for _, r := range f.requests() {
@@ -288,15 +290,13 @@ func TestFetchCachedRetryLaterExhausted(t *testing.T) {
 			tokens = append(tokens, r.Header.Get("flinks-auth-key"))
 		}
 	}
-	equal(t, "tokens", tokens, []string{tokenN(1), tokenN(2), tokenN(3)})
+	equal(t, "tokens", tokens, []string{tokenN(1), tokenN(2)})
 	equal(t, "stages", tr.stages(), []flinks.Stage{
-		flinks.StageAuthorizing, flinks.StageRetrying, flinks.StageAuthorizing, flinks.StageRetrying,
-		flinks.StageAuthorizing, flinks.StageFailed,
+		flinks.StageAuthorizing, flinks.StageRetrying, flinks.StageAuthorizing, flinks.StageFailed,
 	})
 	equal(t, "calls", tr.callSummary(), []string{
 		"POST GenerateAuthorizeToken 200 #1", "POST Authorize 401 #1",
 		"POST GenerateAuthorizeToken 200 #2", "POST Authorize 401 #2",
-		"POST GenerateAuthorizeToken 200 #3", "POST Authorize 401 #3",
 	})
 }
 

@@ -93,13 +93,18 @@ type apiCall struct {
 
 // apiSummary is the account data of the last successful fetch.
 type apiSummary struct {
-	Institution     string       `json:"institution"`
-	InstitutionName string       `json:"institution_name"`
-	LastRefresh     *string      `json:"last_refresh"`
-	FetchedAt       string       `json:"fetched_at"`
-	Fetch           int          `json:"fetch"` // the fetch generation that produced it
-	HolderName      string       `json:"holder_name"`
-	Accounts        []apiAccount `json:"accounts"`
+	Institution     string  `json:"institution"`
+	InstitutionName string  `json:"institution_name"`
+	LastRefresh     *string `json:"last_refresh"`
+	FetchedAt       string  `json:"fetched_at"`
+	Fetch           int     `json:"fetch"` // the fetch generation that produced it
+	HolderName      string  `json:"holder_name"`
+	// StaleCode is the FlinksCode that makes this data the bank's last saved
+	// data rather than a fresh read (QUESTION_NOT_FOUND), or "".
+	StaleCode string `json:"stale_code"`
+	// UnreadableTransactions counts the transactions left out as unreadable.
+	UnreadableTransactions int          `json:"unreadable_transactions"`
+	Accounts               []apiAccount `json:"accounts"`
 }
 
 type apiAccount struct {
@@ -208,13 +213,15 @@ func newAPITimeline(events []store.Event, calls []store.Call) apiTimeline {
 
 func newAPISummary(s store.Snapshot) apiSummary {
 	v := apiSummary{
-		Institution:     s.Institution,
-		InstitutionName: s.InstitutionName,
-		LastRefresh:     rfc3339Ptr(s.LastRefresh),
-		FetchedAt:       rfc3339(s.FetchedAt),
-		Fetch:           s.Fetch,
-		HolderName:      s.HolderName,
-		Accounts:        make([]apiAccount, 0, len(s.Accounts)),
+		Institution:            s.Institution,
+		InstitutionName:        s.InstitutionName,
+		LastRefresh:            rfc3339Ptr(s.LastRefresh),
+		FetchedAt:              rfc3339(s.FetchedAt),
+		Fetch:                  s.Fetch,
+		HolderName:             s.HolderName,
+		StaleCode:              s.StaleCode,
+		UnreadableTransactions: s.UnreadableTransactions,
+		Accounts:               make([]apiAccount, 0, len(s.Accounts)),
 	}
 	for _, a := range s.Accounts {
 		cur := strings.ToUpper(a.Currency)

@@ -70,6 +70,8 @@ type apiLinkDoc struct {
 		FetchedAt       string  `json:"fetched_at"`
 		Fetch           int     `json:"fetch"`
 		HolderName      string  `json:"holder_name"`
+		StaleCode       string  `json:"stale_code"`
+		Unreadable      int     `json:"unreadable_transactions"`
 		Accounts        []struct {
 			ID           string `json:"id"`
 			Title        string `json:"title"`
@@ -217,6 +219,9 @@ func TestAPILinkReadyAndFailed(t *testing.T) {
 	s := doc.Summary
 	if s == nil {
 		t.Fatal("no summary once ready")
+	}
+	if s.StaleCode != "" || s.Unreadable != 0 {
+		t.Errorf("a fresh summary says stale %q, %d unreadable rows", s.StaleCode, s.Unreadable)
 	}
 	if s.Institution != "FlinksCapital" || s.InstitutionName != "Flinks Capital" || s.HolderName != "John Doe" || s.LastRefresh == nil || *s.LastRefresh != "2025-01-31T17:40:54.000Z" {
 		t.Errorf("summary %+v", s)

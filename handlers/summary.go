@@ -18,6 +18,8 @@ func summaryView(s store.Snapshot, lang string) views.SummaryView {
 		LastRefresh: formatTimestamp(s.LastRefresh, lang),
 		HolderName:  s.HolderName,
 		FetchedAt:   formatTimestamp(s.FetchedAt, lang),
+		Stale:       s.StaleCode != "",
+		Unreadable:  s.UnreadableTransactions,
 	}
 	type total struct {
 		assets, owed int64

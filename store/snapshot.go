@@ -18,6 +18,14 @@ type Snapshot struct {
 	LastRefresh     time.Time // when the institution's data was last refreshed, per Flinks; zero if unknown
 	HolderName      string
 	Accounts        []Account // in the order Flinks returned them
+	// StaleCode, when not empty, is the FlinksCode that says why this data may
+	// be older than the fetch: the cached Authorize replayed a failed refresh
+	// (QUESTION_NOT_FOUND), so the data is as of LastRefresh and only the
+	// person, reconnecting, can let Flinks refresh it.
+	StaleCode string
+	// UnreadableTransactions counts the transactions Flinks sent that could
+	// not be read and are left out.
+	UnreadableTransactions int
 }
 
 // Account is one bank account of a snapshot. Money is in cents; nil means Flinks did not provide it.
@@ -121,10 +129,11 @@ func replaceSnapshot(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
 		return fmt.Errorf("delete snapshot: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO snapshots (link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO snapshots (link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name,
+			stale_code, unreadable_transactions)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		snap.LinkID, snap.Fetch, millis(snap.FetchedAt.UTC()), snap.Institution, snap.InstitutionName,
-		nullMillis(snap.LastRefresh), snap.HolderName)
+		nullMillis(snap.LastRefresh), snap.HolderName, snap.StaleCode, snap.UnreadableTransactions)
 	if err != nil {
 		return fmt.Errorf("insert snapshot: %w", err)
 	}
@@ -192,9 +201,11 @@ func readSnapshot(ctx context.Context, tx *sql.Tx, linkID string) (Snapshot, err
 		lastRefresh sql.NullInt64
 	)
 	err := tx.QueryRowContext(ctx, `
-		SELECT link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name
+		SELECT link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name,
+			stale_code, unreadable_transactions
 		FROM snapshots WHERE link_id = ?`, linkID).
-		Scan(&s.LinkID, &s.Fetch, &fetchedAt, &s.Institution, &s.InstitutionName, &lastRefresh, &s.HolderName)
+		Scan(&s.LinkID, &s.Fetch, &fetchedAt, &s.Institution, &s.InstitutionName, &lastRefresh, &s.HolderName,
+			&s.StaleCode, &s.UnreadableTransactions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Snapshot{}, ErrNotFound
 	} else if err != nil {

@@ -46,6 +46,11 @@ type Messages struct {
 	CurrentBalance, Available, Limit, NoTransactions, RecentTx string
 	Date, Description, Debit, Credit, Balance                  string
 	OlderNotShown                                              func(n int) string
+	// A summary whose data may be old (the cached Authorize replayed a failed
+	// refresh), and rows Flinks sent that could not be read.
+	StaleTitle, Reconnect string
+	StaleBody             func(when string) string
+	UnreadableRows        func(n int) string
 
 	// Links list.
 	LinksTitle, LinksEmpty, LinkNow, Status, Created, Updated string
@@ -122,6 +127,17 @@ var english = Messages{
 	NoTransactions: "No transactions in the period Flinks returned.", RecentTx: "Most recent transactions",
 	Date: "Date", Description: "Description", Debit: "Debit", Credit: "Credit", Balance: "Balance",
 	OlderNotShown: func(n int) string { return fmt.Sprintf("%d older transactions not shown.", n) },
+	StaleTitle:    "This is your bank's last saved data",
+	StaleBody: func(when string) string {
+		return "Your bank now asks a security question Flinks has no answer for, so Flinks could not refresh your accounts. What you see is as of " + when + "."
+	},
+	Reconnect: "Link the account again to refresh it",
+	UnreadableRows: func(n int) string {
+		if n == 1 {
+			return "1 transaction sent by Flinks could not be read and is not shown."
+		}
+		return fmt.Sprintf("%d transactions sent by Flinks could not be read and are not shown.", n)
+	},
 
 	LinksTitle: "Your links", LinksEmpty: "You have not linked an account in this browser yet.", LinkNow: "Link one now",
 	Status: "Status", Created: "Created", Updated: "Updated",
@@ -214,6 +230,17 @@ var french = Messages{
 	NoTransactions: "Aucune transaction dans la période renvoyée par Flinks.", RecentTx: "Transactions les plus récentes",
 	Date: "Date", Description: "Description", Debit: "Débit", Credit: "Crédit", Balance: "Solde",
 	OlderNotShown: func(n int) string { return fmt.Sprintf("%d transactions plus anciennes non affichées.", n) },
+	StaleTitle:    "Voici les dernières données enregistrées de votre banque",
+	StaleBody: func(when string) string {
+		return "Votre banque pose maintenant une question de sécurité à laquelle Flinks n'a pas de réponse; Flinks n'a donc pas pu actualiser vos comptes. Les données affichées datent du " + when + "."
+	},
+	Reconnect: "Lier le compte de nouveau pour l'actualiser",
+	UnreadableRows: func(n int) string {
+		if n == 1 {
+			return "1 transaction envoyée par Flinks était illisible et n'est pas affichée."
+		}
+		return fmt.Sprintf("%d transactions envoyées par Flinks étaient illisibles et ne sont pas affichées.", n)
+	},
 
 	LinksTitle: "Vos liaisons", LinksEmpty: "Vous n'avez encore lié aucun compte dans ce navigateur.", LinkNow: "En lier un maintenant",
 	Status: "État", Created: "Créée", Updated: "Mise à jour",

@@ -159,6 +159,7 @@ var frenchLinks = LinksMessages{
 		"test_flaky":               "Données en attente ~10 s; les 3 premiers appels Async de chaque RequestId échouent (500 AGGREGATION_ERROR, 503 HTML, 502 HTML), puis réponses normales",
 		"test_expired":             "Données en attente ~60 s; le 4e appel Async du premier RequestId répond 400 SESSION_NONEXISTENT; un nouvel Authorize en cache fonctionne ensuite",
 		"test_no_transactions":     "Comptes sans aucune transaction (Transactions: []); données en attente ~10 s",
+		"test_question_not_found":  "L'Authorize en cache répond 401 QUESTION_NOT_FOUND (échec d'une actualisation nocturne rejoué), mais son RequestId lit encore les données en cache : un résumé daté qui invite à reconnecter",
 		"test_authorize_pending":   "L'Authorize en cache répond lui-même 202 OPERATION_PENDING pendant la collecte (~10 s); l'app interroge ensuite l'Async de ce RequestId jusqu'au 200",
 	},
 

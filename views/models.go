@@ -92,8 +92,13 @@ type SummaryView struct {
 	LastRefresh string
 	HolderName  string
 	FetchedAt   string
-	Totals      []TotalView
-	Accounts    []AccountView
+	// Stale: the data is the bank's last saved data (LastRefresh), not a
+	// fresh read; the person must reconnect to refresh it.
+	Stale bool
+	// Unreadable counts transactions Flinks sent that could not be read.
+	Unreadable int
+	Totals     []TotalView
+	Accounts   []AccountView
 }
 
 // TotalView sums the balances of one currency.

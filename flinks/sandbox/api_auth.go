@@ -278,6 +278,14 @@ func (s *Server) authorizeCached(ctx context.Context, req *authorizeRequest, now
 		return fail(e.status, e.code, e.message, requestID), nil
 	}
 	rq := s.newSession(requestID, l, req, now)
+	if def.questionNotFound {
+		// The session is open on the cached data; the answer replays the
+		// last refresh's failure.
+		if err := s.saveRequest(ctx, rq); err != nil {
+			return outcome{}, err
+		}
+		return fail(http.StatusUnauthorized, "QUESTION_NOT_FOUND", msgQuestionNotFound, rq.ID), nil
+	}
 	if def.authPending && l.scraping(now) {
 		// The RequestId starts out as a pending GetAccountsDetail with the
 		// defaults, so its Async poller answers once the scrape ends.

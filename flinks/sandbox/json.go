@@ -24,6 +24,8 @@ const (
 	msgBadToken        = "You must provide a valid authorize token"
 	msgInvalidLoginID  = "The LoginId provided is either invalid or does not belong to the CustomerId"
 	msgInvalidPassword = "The card number (username) or password provided is invalid"
+	// The reference gives no message for QUESTION_NOT_FOUND: ours says what it means.
+	msgQuestionNotFound = "The last refresh stopped at a security question that has no stored answer"
 )
 
 // lastRefreshLayout is LastRefresh's format: UTC without a zone suffix and

@@ -80,7 +80,11 @@ type scenarioDef struct {
 	// authPending: while the scrape runs, the cached Authorize itself answers
 	// 202 OPERATION_PENDING, and its RequestId is then polled (§4.2).
 	authPending bool
-	dense       bool // 8 accounts, many transactions a day
+	// questionNotFound: every cached Authorize replays a failed nightly
+	// refresh, 401 QUESTION_NOT_FOUND, whose RequestId can still read the
+	// cached data (Flinks' help: cached errors).
+	questionNotFound bool
+	dense            bool // 8 accounts, many transactions a day
 }
 
 // Timings, unscaled. Ten seconds is one poll interval of the documented
@@ -130,6 +134,9 @@ func buildScenarios() []*scenarioDef {
 		{Scenario: Scenario{Username: "test_authorize_pending", Pending: pendingDefault,
 			Summary: "The cached Authorize itself answers 202 OPERATION_PENDING while the scrape runs (~10 s); its RequestId's Async poller then answers 200"},
 			authPending: true},
+		{Scenario: Scenario{Username: "test_question_not_found", Pending: 0,
+			Summary: "The cached Authorize answers 401 QUESTION_NOT_FOUND (a failed nightly refresh replayed), yet its RequestId still reads the cached data: a dated summary that asks to reconnect"},
+			questionNotFound: true},
 		{Scenario: Scenario{Username: "test_no_transactions", Pending: pendingDefault,
 			Summary: "Accounts without any transactions (Transactions: []); data pending ~10 s"},
 			noTxns: true},

@@ -59,6 +59,10 @@ type faultRow struct {
 	calls   map[string]int
 	retried bool // whether the timeline shows a retry
 	min     time.Duration
+	// For a ready row: the snapshot's StaleCode, and (when kept > 0) how many
+	// transactions it keeps and how many it counts as unreadable.
+	stale            string
+	kept, unreadable int
 }
 
 func faultMatrix() []faultRow {
@@ -80,6 +84,32 @@ func faultMatrix() []faultRow {
 		{name: "202 OPERATION_DISPATCHED on the cached Authorize, then polled", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Reply(202, flinkstest.PendingBody("OPERATION_DISPATCHED", "req-a"))),
 		}), want: store.StateReady, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0, "GetAccountsDetailAsync": 1}},
+
+		// QUESTION_NOT_FOUND on the cached Authorize replays the last
+		// refresh; its RequestId may still read the cached data (audit D2).
+		{name: "QUESTION_NOT_FOUND whose RequestId reads the cache", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "QUESTION_NOT_FOUND", "No answer stored for the question", "req-q")),
+		}), want: store.StateReady, stale: "QUESTION_NOT_FOUND", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 1, "GetAccountsDetailAsync": 1}},
+		{name: "QUESTION_NOT_FOUND and the cache refuses too", script: on(map[string]flinkstest.Script{
+			"Authorize":         flinkstest.Always(flinkstest.FlinksError(401, "QUESTION_NOT_FOUND", "No answer stored for the question", "req-q")),
+			"GetAccountsDetail": flinkstest.Always(flinkstest.FlinksError(401, "UNAUTHORIZED", "This RequestId is not authorized", "req-q")),
+		}), want: store.StateFailed, wantCode: "QUESTION_NOT_FOUND", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 1}},
+		{name: "QUESTION_NOT_FOUND without a RequestId", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "QUESTION_NOT_FOUND", "No answer stored for the question", "")),
+		}), want: store.StateFailed, wantCode: "QUESTION_NOT_FOUND", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
+
+		// One bad row loses only itself: the rest is kept and counted.
+		{name: "unreadable transactions among good ones", script: on(map[string]flinkstest.Script{
+			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, `{"HttpStatusCode":200,"RequestId":"req-1","Login":{"Id":"`+faultLoginID+`"},
+				"Accounts":[{"Id":"0d3e8c5a-5f2b-4f0e-9d0a-6a1b2c3d4e5f","Title":"Chequing","Currency":"CAD","Balance":{"Current":5105.5},
+				"Transactions":[{"Id":"t1","Date":"2026-01-30","Description":"PAYROLL","Credit":1500.25},
+				{"Id":"t2","Date":null,"Description":"NO DATE","Debit":1},
+				{"Id":"t3","Date":"20/11/2026","Description":"BAD DATE","Debit":2},
+				{"Id":"t1","Date":"2026-01-29","Description":"REPEATED ID","Debit":3},
+				"not a transaction",
+				{"Id":"t4","Date":"2026-01-28","Description":"RENT","Debit":"abc"},
+				{"Id":"t5","Date":"2026-01-27","Description":"GROCERIES","Debit":42.1}]}]}`)),
+		}), want: store.StateReady, unreadable: 5, kept: 2, calls: map[string]int{"GetAccountsDetailAsync": 1}},
 
 		// Data for another card is refused, whatever it holds.
 		{name: "data naming another LoginId", script: on(map[string]flinkstest.Script{
@@ -166,7 +196,7 @@ func faultMatrix() []faultRow {
 		}), want: store.StateFailed, wantCode: "HTTP_502", calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
 		{name: "RETRY_LATER 401", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.FlinksError(401, "RETRY_LATER", "Could not open a connection with the institution", "")),
-		}), want: store.StateFailed, wantCode: "RETRY_LATER", calls: map[string]int{"Authorize": faultAttempts, "GenerateAuthorizeToken": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: "RETRY_LATER", calls: map[string]int{"Authorize": 2, "GenerateAuthorizeToken": 2}, retried: true}, // a cached answer replays: asked once more
 		{name: "RETRY_LATER once, then good", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.First(1, flinkstest.FlinksError(401, "RETRY_LATER", "Could not open a connection with the institution", ""), flinkstest.Authorized("req-2", faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"Authorize": 2}, retried: true},
@@ -300,7 +330,14 @@ func TestFaultMatrix(t *testing.T) {
 			if row.want == store.StateReady {
 				snap, err := db.Snapshot(t.Context(), link.ID)
 				if err != nil || len(snap.Accounts) != 1 || *snap.Accounts[0].Current != 510550 {
-					t.Errorf("snapshot = %+v, %v; want the one account", snap, err)
+					t.Fatalf("snapshot = %+v, %v; want the one account", snap, err)
+				}
+				if snap.StaleCode != row.stale {
+					t.Errorf("snapshot stale code %q, want %q", snap.StaleCode, row.stale)
+				}
+				if row.kept > 0 && (len(snap.Accounts[0].Transactions) != row.kept || snap.UnreadableTransactions != row.unreadable) {
+					t.Errorf("snapshot kept %d transactions (%d unreadable), want %d (%d unreadable)",
+						len(snap.Accounts[0].Transactions), snap.UnreadableTransactions, row.kept, row.unreadable)
 				}
 				return
 			}

@@ -17,6 +17,9 @@ func snapshotFrom(d *flinks.AccountsDetail) store.Snapshot {
 		InstitutionName: d.InstitutionName,
 		LastRefresh:     d.Login.LastRefresh.Time,
 	}
+	if d.Replayed != nil {
+		s.StaleCode = d.Replayed.FlinksCode
+	}
 	for _, a := range d.Accounts {
 		acc := store.Account{
 			ID:             a.ID,
@@ -37,7 +40,16 @@ func snapshotFrom(d *flinks.AccountsDetail) store.Snapshot {
 				s.HolderName = a.Holder.Name
 			}
 		}
+		s.UnreadableTransactions += a.Unreadable
+		seen := make(map[string]bool, len(a.Transactions))
 		for _, t := range a.Transactions {
+			// Flinks' transaction ids are unique within an account: a repeat
+			// is a row that cannot be trusted, left out like an unreadable one.
+			if t.ID != "" && seen[t.ID] {
+				s.UnreadableTransactions++
+				continue
+			}
+			seen[t.ID] = true
 			acc.Transactions = append(acc.Transactions, store.Transaction{
 				ID:          t.ID,
 				Date:        t.Date.String(),
