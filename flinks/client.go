@@ -283,7 +283,9 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 			}
 		}
 	default:
-		result = c.newError(r, status, env)
+		e := c.newError(r, status, env)
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		result = e
 	}
 	call.Body = c.scrubBody(body, r)
 	obs.report(call)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -37,6 +38,28 @@ type Error struct {
 	FlinksCode string // e.g. "OPERATION_PENDING", "SESSION_NONEXISTENT"; empty when the body was not JSON
 	Message    string // Flinks' Message, scrubbed and capped; the status text for non-JSON bodies; "malformed response" for an unusable 2xx
 	RequestID  string // the RequestId the answer is about, when known
+	// RetryAfter is the wait the answer's Retry-After header asked for (on a
+	// 429 or 503, say), capped at maxRetryAfter; 0 when it gave none.
+	RetryAfter time.Duration
+}
+
+// maxRetryAfter caps a Retry-After: a longer one is Flinks (or a proxy)
+// asking for more than a fetch can wait; the fetch's own limit still rules.
+const maxRetryAfter = 10 * time.Minute
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		d = time.Duration(min(max(secs, 0), int64(maxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = at.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // msgMalformed is Error.Message for a 2xx whose body could not be used.

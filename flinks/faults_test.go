@@ -212,3 +212,54 @@ func TestRedirectIsNotFollowedNorRetried(t *testing.T) {
 		t.Errorf("the redirect target got %d requests, want 0", n)
 	}
 }
+
+// A call that stalls for good, with the default 4-minute call timeout and
+// retries, once ran 24 minutes past a 60 s limit. The fetch's limit bounds
+// the whole fetch: it ends within the limit plus 10 %, as TIMED_OUT.
+func TestStalledCallEndsWithinTheFetchLimit(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.on("GetAccountsDetailAsync", func(int) answer { return answer{hang: true} })
+	f.on("GetAccountsDetail", func(int) answer { return pending("OPERATION_PENDING", "req-1") })
+	opts := flinks.FetchOptions{PollInterval: 10 * time.Millisecond, Timeout: 10 * time.Second} // CallTimeout: the default 4 min
+	var tr trace
+	start := time.Now()
+	_, err := f.client(t, keys).FetchCached(t.Context(), testLoginID, tr.opts(opts))
+	elapsed := time.Since(start)
+	if !errors.Is(err, flinks.ErrTimedOut) {
+		t.Fatalf("err = %v, want ErrTimedOut", err)
+	}
+	if elapsed < opts.Timeout || elapsed > opts.Timeout+opts.Timeout/10 {
+		t.Errorf("ended after %v, want within %v + 10 %%", elapsed, opts.Timeout)
+	}
+	tr.checkTerminal(t, flinks.StageTimedOut)
+}
+
+// Retry-After on a 429 or 503 is the wait before the next attempt, when it
+// is longer than the backoff.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.on("GetAccountsDetail", func(n int) answer {
+		if n == 1 {
+			return answer{serve: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "1")
+				reply(w, 429, `{"HttpStatusCode":429,"FlinksCode":"TOO_MANY_REQUESTS","Message":"Slow down"}`)
+			}}
+		}
+		return answer{status: 200, body: detailOK("req-1")}
+	})
+	var tr trace
+	if _, err := f.client(t, keys).FetchCached(t.Context(), testLoginID, tr.opts(fastOpts())); err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Time
+	for _, r := range f.requests() {
+		if r.Endpoint == "GetAccountsDetail" {
+			at = append(at, r.At)
+		}
+	}
+	if len(at) != 2 || at[1].Sub(at[0]) < time.Second {
+		t.Errorf("GetAccountsDetail at %v; want a second call at least 1 s (Retry-After) after the first", at)
+	}
+}

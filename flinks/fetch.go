@@ -16,6 +16,11 @@ type FetchOptions struct {
 	// Timeout caps the pending phase, measured from the first 202; default 30 min,
 	// Flinks' own cap. When it runs out FetchCached returns an error wrapping
 	// ErrTimedOut. The last poll happens at the deadline.
+	//
+	// It also bounds the whole fetch, stalled calls and retries included: at
+	// Timeout plus a twentieth of it (at most 30 s; room for that last poll)
+	// after FetchCached starts, whatever is in flight is cut off and the
+	// error wraps ErrTimedOut too.
 	Timeout time.Duration
 	// DaysOfTransactions is Days90 (default) or Days365.
 	DaysOfTransactions string
@@ -163,7 +168,14 @@ func (c *Client) FetchCached(ctx context.Context, loginID string, opts FetchOpti
 			}
 		},
 	}
-	d, err := f.run(ctx)
+	runCtx, cancel := context.WithTimeout(ctx, f.o.Timeout+min(f.o.Timeout/20, 30*time.Second))
+	defer cancel()
+	started := time.Now()
+	d, err := f.run(runCtx)
+	if err != nil && ctx.Err() == nil && runCtx.Err() != nil && !errors.Is(err, ErrTimedOut) {
+		err = fmt.Errorf("%w: the whole fetch ran into its %s limit after %s: %w",
+			ErrTimedOut, f.o.Timeout, time.Since(started).Round(time.Millisecond), err)
+	}
 	switch {
 	case err == nil:
 		f.state(StateChange{Stage: StageReady})
@@ -434,6 +446,10 @@ func (f *fetcher) retryCapped(ctx context.Context, retries func(error) int, call
 			return err
 		}
 		delay := f.backoff(failures)
+		var fe *Error
+		if errors.As(err, &fe) && fe.RetryAfter > delay {
+			delay = fe.RetryAfter // Flinks said when to come back
+		}
 		f.state(StateChange{Stage: StageRetrying, NextPoll: f.o.Now().Add(delay), Err: err})
 		if err := sleep(ctx, delay); err != nil {
 			return err

@@ -63,6 +63,7 @@ type faultRow struct {
 	// transactions it keeps and how many it counts as unreadable.
 	stale            string
 	kept, unreadable int
+	cap              time.Duration // the fetch's limit, when not faultCap
 }
 
 func faultMatrix() []faultRow {
@@ -169,14 +170,19 @@ func faultMatrix() []faultRow {
 		{name: "slow body past the per-call timeout, persistently", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour)),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true,
-			min: faultAttempts * faultCallTimeout},
+			min: faultAttempts * faultCallTimeout, cap: 20 * time.Second},
 		{name: "slow body once, then good", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 2}, retried: true, min: faultCallTimeout},
 		{name: "headers never come", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Hang()),
 		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts}, retried: true,
-			min: faultAttempts * faultCallTimeout},
+			min: faultAttempts * faultCallTimeout, cap: 20 * time.Second},
+		// The fetch's limit bounds everything, stalled calls included: under
+		// the 400 ms cap, six 250 ms call timeouts cannot all run.
+		{name: "calls that stall past the fetch's limit", script: on(map[string]flinkstest.Script{
+			"Authorize": flinkstest.Always(flinkstest.Hang()),
+		}), want: store.StateTimedOut, wantCode: fetcher.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 0}, retried: true, min: faultCap},
 
 		// Rate limits and server errors: retried with backoff, up to MaxRetries.
 		{name: "429 storm", script: on(map[string]flinkstest.Script{
@@ -280,8 +286,12 @@ func TestFaultMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			limit := faultCap
+			if row.cap > 0 {
+				limit = row.cap
+			}
 			f := fetcher.New(t.Context(), faultLog(), db, client, fetcher.Options{
-				PollInterval: faultPoll, Timeout: faultCap,
+				PollInterval: faultPoll, Timeout: limit,
 				BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond, CallTimeout: faultCallTimeout,
 			})
 			start := time.Now()
