@@ -32,6 +32,7 @@ type config struct {
 	LogLevel       slog.Level
 	Demo           *bool // nil: decided from the Connect URL
 	BrowserPollDur time.Duration
+	DBMaxBytes     int64 // 0: no cap
 }
 
 // sandboxMode reports whether the embedded sandbox plays Flinks.
@@ -93,6 +94,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
 		}
 		c.Demo = &demo
+	}
+	if s := getenv("DB_MAX_MB"); s != "" {
+		mb, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || mb < 1 || mb > 1<<20 {
+			return c, fmt.Errorf("DB_MAX_MB: %q is not a whole number of megabytes from 1 to 1048576", s)
+		}
+		c.DBMaxBytes = mb << 20
 	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

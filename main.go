@@ -86,7 +86,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DBPath, loginKey)
+	db, err := store.Open(ctx, cfg.DBPath, loginKey, store.WithMaxSize(cfg.DBMaxBytes))
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ import (
 // Store is what the handlers need from persistence.
 type Store interface {
 	Ping(ctx context.Context) error
+	// Writable is the disk failure of the last write, nil when it succeeded.
+	Writable() error
 	CreateLink(ctx context.Context, l store.NewLink) (store.Link, bool, error)
 	LinkForSession(ctx context.Context, sessionID, linkID string) (store.Link, error)
 	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)

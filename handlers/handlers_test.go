@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -441,6 +442,44 @@ func TestHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("healthz with closed db %d, want 503", resp.StatusCode)
+	}
+}
+
+// /healthz fails while the database cannot write (a full disk: SQLite's own
+// SQLITE_FULL from a capped file), and recovers with the first write that
+// succeeds once there is space again.
+func TestHealthzFailsWhileTheDatabaseCannotWrite(t *testing.T) {
+	app := newTestApp(t)
+	health := func() int {
+		t.Helper()
+		resp, err := http.Get(app.srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	id := strings.TrimPrefix(path, "/links/")
+	if err := app.db.SetMaxSize(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	big := store.Call{Endpoint: "GetAccountsDetailAsync", StatusCode: 200, Body: bytes.Repeat([]byte("x"), 200<<10)}
+	if err := app.db.RecordCall(t.Context(), id, 1, big); err == nil {
+		t.Fatal("a 200 KiB write into a full database succeeded")
+	}
+	if got := health(); got != http.StatusServiceUnavailable {
+		t.Errorf("healthz with a full disk: %d, want 503", got)
+	}
+	if err := app.db.SetMaxSize(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.db.RecordCall(t.Context(), id, 1, big); err != nil {
+		t.Fatal(err)
+	}
+	if got := health(); got != http.StatusOK {
+		t.Errorf("healthz once the database writes again: %d, want 200", got)
 	}
 }
 

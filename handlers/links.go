@@ -119,10 +119,15 @@ func (h *Handler) handleLinksIndex(c echo.Context) error {
 	return h.render(c, http.StatusOK, views.LinksPage(v))
 }
 
-// handleHealthz answers 200 when the database answers.
+// handleHealthz answers 200 when the database answers and its last write
+// succeeded; 503 while it cannot write (a full disk), so that a load
+// balancer or an operator sees it.
 func (h *Handler) handleHealthz(c echo.Context) error {
 	if err := h.store.Ping(c.Request().Context()); err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
+	}
+	if err := h.store.Writable(); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the database cannot write").WithInternal(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.String(http.StatusOK, "ok")

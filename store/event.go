@@ -85,6 +85,10 @@ type Call struct {
 // c.ID, c.LinkID and c.Fetch are ignored; a zero c.At means now. The call is recorded whether or not
 // fetch is still current: it happened. It returns ErrNotFound if the link does not exist.
 func (db *DB) RecordCall(ctx context.Context, linkID string, fetch int, c Call) error {
+	return db.noteWrite(db.recordCall(ctx, linkID, fetch, c))
+}
+
+func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) error {
 	if c.At.IsZero() {
 		c.At = db.now()
 	}

@@ -94,6 +94,11 @@ type queryer interface {
 // there is never more than one link per session and LoginId.
 // SessionID and LoginID must not be empty.
 func (db *DB) CreateLink(ctx context.Context, l NewLink) (link Link, created bool, err error) {
+	link, created, err = db.createLink(ctx, l)
+	return link, created, db.noteWrite(err)
+}
+
+func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created bool, err error) {
 	if l.SessionID == "" {
 		return Link{}, false, errors.New("store: create link: empty session ID")
 	}
@@ -257,6 +262,10 @@ type StateUpdate struct {
 // u.State must be a valid state other than ready: a link becomes ready only through CompleteFetch,
 // with its snapshot.
 func (db *DB) RecordState(ctx context.Context, linkID string, fetch int, u StateUpdate) error {
+	return db.noteWrite(db.recordState(ctx, linkID, fetch, u))
+}
+
+func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u StateUpdate) error {
 	if !u.State.valid() {
 		return fmt.Errorf("store: record state: invalid state %q", u.State)
 	}

@@ -73,10 +73,14 @@ func (db *DB) CompleteFetch(ctx context.Context, linkID string, fetch int, snap 
 	for i, a := range snap.Accounts {
 		for j, t := range a.Transactions {
 			if _, err := time.Parse(time.DateOnly, t.Date); err != nil {
-				return fmt.Errorf("store: complete fetch: account %d transaction %d: date %q is not YYYY-MM-DD", i, j, t.Date)
+				return fmt.Errorf("store: complete fetch: account %d transaction %d: date %q is not YYYY-MM-DD: %w", i, j, t.Date, ErrInvalid)
 			}
 		}
 	}
+	return db.noteWrite(db.completeFetch(ctx, linkID, fetch, snap, note))
+}
+
+func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note string) error {
 	now := db.timestamp()
 	snap.LinkID, snap.Fetch = linkID, fetch
 	if snap.FetchedAt.IsZero() {

@@ -25,9 +25,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 	"github.com/pressly/goose/v3"
 )
 
@@ -76,10 +77,22 @@ type DB struct {
 	now    func() time.Time
 	aead   cipher.AEAD // encrypts LoginIds at rest
 	macKey []byte      // keys the LoginId fingerprint
+	// maxSize caps the database file (WithMaxSize); 0: no cap.
+	maxSize int64
+	// writeErr is the disk failure of the last write (full, I/O error,
+	// read-only), nil once a write succeeds again; see Writable.
+	writeErr atomic.Pointer[error]
 }
 
 // Option configures a DB in [Open].
 type Option func(*DB)
+
+// WithMaxSize caps the database file at about maxBytes (SQLite's
+// max_page_count): past it, writes fail as on a full disk (see Writable).
+// It bounds what the app can store on a shared disk; 0 means no cap.
+func WithMaxSize(maxBytes int64) Option {
+	return func(db *DB) { db.maxSize = maxBytes }
+}
 
 // WithNow makes the DB read the time from now instead of time.Now, so tests can pin it.
 func WithNow(now func() time.Time) Option {
@@ -152,7 +165,61 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	}
 	// After the migrations, which may use more than one connection.
 	sqlDB.SetMaxOpenConns(1)
+	// The one writer connection stays open: max_page_count belongs to it.
+	sqlDB.SetConnMaxIdleTime(0)
+	sqlDB.SetConnMaxLifetime(0)
+	if db.maxSize > 0 {
+		if err := db.SetMaxSize(ctx, db.maxSize); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
+	}
 	return db, nil
+}
+
+// ErrInvalid is wrapped by a write refused because its data is invalid:
+// writing it again cannot succeed.
+var ErrInvalid = errors.New("store: invalid data")
+
+// SetMaxSize caps the database file at about maxBytes from now on (0: no
+// cap); the file never shrinks below its current size by it. Writes that
+// would grow it past the cap fail like writes to a full disk.
+func (db *DB) SetMaxSize(ctx context.Context, maxBytes int64) error {
+	var pageSize int64
+	if err := db.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return fmt.Errorf("store: set max size: %w", err)
+	}
+	pages := int64(1<<31 - 2) // SQLite's own maximum: no cap
+	if maxBytes > 0 {
+		pages = max(maxBytes/pageSize, 1)
+	}
+	if _, err := db.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		return fmt.Errorf("store: set max size: %w", err)
+	}
+	return nil
+}
+
+// Writable returns the disk failure (full, I/O error, read-only) that made
+// the last write fail, or nil when the last write succeeded: the database
+// can be read but not written while it is not nil.
+func (db *DB) Writable() error {
+	if p := db.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// noteWrite records a write's outcome for Writable and returns err.
+func (db *DB) noteWrite(err error) error {
+	var se sqlite3.Error
+	switch {
+	case err == nil:
+		db.writeErr.Store(nil)
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr ||
+		se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen):
+		db.writeErr.Store(&err)
+	}
+	return err
 }
 
 // dsn returns the mattn/go-sqlite3 data source name for the database file at path (absolute), for the

@@ -60,6 +60,10 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	CallTimeout time.Duration
+	// WriteRetryMax caps the wait between attempts to store a fetch's outcome
+	// when the database cannot write (a full disk); default 30 s. The first
+	// wait is a hundredth of it.
+	WriteRetryMax time.Duration
 }
 
 // Fetcher starts and tracks background fetches, at most one per LoginId.
@@ -386,7 +390,17 @@ func (f *Fetcher) drop(j *job, t target) {
 
 // writeState records u on one member; j.rec must be held.
 func (f *Fetcher) writeState(j *job, t target, u store.StateUpdate) {
-	err := f.store.RecordState(context.WithoutCancel(j.ctx), t.linkID, t.fetch, u)
+	f.writeStateWith(j, t, u, func(write func() error) error { return write() })
+}
+
+// writeOutcome writes a fetch's terminal failure, retrying while the
+// database cannot write (see persist).
+func (f *Fetcher) writeOutcome(j *job, t target, u store.StateUpdate) {
+	f.writeStateWith(j, t, u, func(write func() error) error { return f.persist(t.linkID, write) })
+}
+
+func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func(func() error) error) {
+	err := try(func() error { return f.store.RecordState(context.WithoutCancel(j.ctx), t.linkID, t.fetch, u) })
 	switch {
 	case err == nil:
 		t.m.synced = true
@@ -474,15 +488,50 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 		for _, t := range todo {
 			written[t.linkID] = t.fetch
 			if failure != nil {
-				f.writeState(j, t, *failure)
+				f.writeOutcome(j, t, *failure)
 				continue
 			}
-			err := f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, snap, note)
-			if err != nil && !errors.Is(err, store.ErrStale) && !errors.Is(err, store.ErrNotFound) {
+			err := f.persist(t.linkID, func() error {
+				return f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, snap, note)
+			})
+			if errors.Is(err, store.ErrInvalid) {
 				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
-				f.writeState(j, t, failureUpdate(CodeUnexpected, "the account data could not be saved", "Failed: "))
+				f.writeOutcome(j, t, failureUpdate(CodeUnexpected, "the account data could not be saved", "Failed: "))
 			}
 		}
+	}
+}
+
+// persist runs write, the storing of a fetch's outcome, until it succeeds,
+// is refused for good (the link moved on, is gone, or the data is invalid),
+// or the fetcher stops, which leaves the link unfinished for the next start.
+// Any other failure is the database not writing (a full disk, an I/O
+// error): the write is tried again with backoff, so the link leaves pending
+// as soon as the database writes again, without a restart. Meanwhile the
+// job stays running: Refresh and Delete wait for it, as for any fetch.
+func (f *Fetcher) persist(linkID string, write func() error) error {
+	limit := f.opts.WriteRetryMax
+	if limit <= 0 {
+		limit = 30 * time.Second
+	}
+	wait := limit / 100
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if err == nil || errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+			if err == nil && attempt > 1 {
+				f.log.Info("fetch: outcome stored after the database could write again", "link", linkID, "attempts", attempt)
+			}
+			return err
+		}
+		if attempt == 1 {
+			f.log.Error("fetch: cannot store the outcome; retrying until the database writes", "link", linkID, "err", err)
+		}
+		select {
+		case <-f.base.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, limit)
 	}
 }
 
