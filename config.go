@@ -33,6 +33,10 @@ type config struct {
 	Demo           *bool // nil: decided from the Connect URL
 	BrowserPollDur time.Duration
 	DBMaxBytes     int64 // 0: no cap
+	WebhookSecret  string
+	// SandboxWebhookDelay is how long after a scrape ends the embedded
+	// sandbox pushes its webhook; nil: it sends none.
+	SandboxWebhookDelay *time.Duration
 }
 
 // sandboxMode reports whether the embedded sandbox plays Flinks.
@@ -94,6 +98,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
 		}
 		c.Demo = &demo
+	}
+	c.WebhookSecret = getenv("FLINKS_WEBHOOK_SECRET")
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+		return c, errors.New("FLINKS_WEBHOOK_SECRET: must be at least 16 characters")
+	}
+	if s := strings.TrimSpace(getenv("SANDBOX_WEBHOOK_DELAY")); s != "" && s != "off" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("SANDBOX_WEBHOOK_DELAY: %q is not off or a Go duration such as 0s or 5s", s)
+		}
+		c.SandboxWebhookDelay = &d
 	}
 	if s := getenv("DB_MAX_MB"); s != "" {
 		mb, err := strconv.ParseInt(s, 10, 64)

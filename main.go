@@ -9,6 +9,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -100,14 +101,31 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	apiURL, connectURL := cfg.APIURL, cfg.ConnectURL
 	apiKey, secret := cfg.APIKey, cfg.SecretKey
 	hcfg := handlers.Config{PublicURL: cfg.PublicURL, PollEvery: cfg.BrowserPollDur}
+	webhookSecret := cfg.WebhookSecret
+	var sandboxWebhookURL string
+	if cfg.sandboxMode() && cfg.SandboxWebhookDelay != nil {
+		// The embedded sandbox pushes to this app, signed with the configured
+		// secret or one derived from the LoginId key.
+		sandboxWebhookURL = base + handlers.WebhookPath
+		if webhookSecret == "" {
+			webhookSecret = base64.StdEncoding.EncodeToString(derive(loginKey, "sandbox-webhook"))
+		}
+	}
 	if cfg.sandboxMode() {
+		delay := time.Duration(0)
+		if cfg.SandboxWebhookDelay != nil {
+			delay = *cfg.SandboxWebhookDelay
+		}
 		sb, err := sandbox.New(sandbox.Config{
-			Prefix:    handlers.SandboxPrefix,
-			TimeScale: cfg.SandboxScale,
-			StatePath: filepath.Join(dataDir, "sandbox.db"),
-			APIKey:    cfg.APIKey,
-			SecretKey: cfg.SecretKey,
-			Now:       hk.sandboxNow,
+			WebhookURL:    sandboxWebhookURL,
+			WebhookSecret: webhookSecret,
+			WebhookDelay:  delay,
+			Prefix:        handlers.SandboxPrefix,
+			TimeScale:     cfg.SandboxScale,
+			StatePath:     filepath.Join(dataDir, "sandbox.db"),
+			APIKey:        cfg.APIKey,
+			SecretKey:     cfg.SecretKey,
+			Now:           hk.sandboxNow,
 		})
 		if err != nil {
 			return err
@@ -165,6 +183,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		log.Warn("built without htmx (static/lib is empty): pages will not update on their own; build with make run or make build, which run make assets")
 	}
 	views.SetAssetVersion(strconv.FormatInt(time.Now().Unix(), 36))
+	hcfg.WebhookSecret, hcfg.Webhooks = webhookSecret, f
 	h := handlers.New(log, hcfg, db, f, tokens, cookies)
 	h.Routes(e, assets)
 

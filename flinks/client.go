@@ -445,15 +445,10 @@ func (c *Client) cleanEnvelope(env envelope, r *request) envelope {
 // non-empty, short, printable ASCII without spaces, and containing none of the
 // call's credentials or private ids.
 func (c *Client) usableRequestID(id string, r *request) bool {
-	if id == "" || len(id) > maxRequestIDLen {
-		return false
-	}
 	// Flinks' RequestIds are GUIDs: letters, digits and dashes are all a
 	// RequestId may hold, so that ".." or "a/b" never becomes a path we call.
-	for i := 0; i < len(id); i++ {
-		if b := id[i]; !(b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-') {
-			return false
-		}
+	if !usableID(id) {
+		return false
 	}
 	lower := strings.ToLower(id)
 	for _, v := range c.sensitive(r, true) {

@@ -30,6 +30,8 @@ type Store interface {
 	LoginID(ctx context.Context, linkID string) (string, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error
+	RecordWebhook(ctx context.Context, body []byte) (bool, error)
+	ForgetWebhook(ctx context.Context, body []byte) error
 	TimelineStore
 }
 
@@ -76,6 +78,10 @@ type Config struct {
 	// LongerThanUsual is the fetch time after which a pending link says it is
 	// taking longer than usual; zero means DefaultLongerThanUsual.
 	LongerThanUsual time.Duration
+	// WebhookSecret verifies Flinks' webhooks (FLINKS_WEBHOOK_SECRET); empty:
+	// the webhook route does not exist. Webhooks receives their data.
+	WebhookSecret string
+	Webhooks      Webhooks
 	// Now is the handlers' clock (elapsed times, "taking longer than usual");
 	// nil means time.Now. Tests pin it.
 	Now func() time.Time
@@ -91,6 +97,9 @@ type Handler struct {
 	sessions sessions.Store
 	now      func() time.Time
 	pending  pendingSetting // the sandbox's pending duration chosen on the scenario card
+	// webhookSlots bounds the webhook bodies read at once.
+	webhookSlots chan struct{}
+	webhooks     Webhooks
 }
 
 // New returns a Handler. tokens may be nil.
@@ -115,5 +124,6 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now}
+	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now,
+		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks}
 }

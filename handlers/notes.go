@@ -25,6 +25,7 @@ var frenchNotes = []struct {
 	{regexp.MustCompile(`^Stopped: (\S+)$`), "Arrêt : $1"},
 	{regexp.MustCompile(`^Failed: (\S+)$`), "Échec : $1"},
 	{regexp.MustCompile(`^Account data received: (\d+) accounts$`), "Données des comptes reçues : $1 comptes"},
+	{regexp.MustCompile(`^Account data received from Flinks' webhook: (\d+) accounts$`), "Données des comptes reçues par le webhook de Flinks : $1 comptes"},
 }
 
 // localNote returns a stored timeline note in the page's language.

@@ -9,6 +9,7 @@ func TestLocalNote(t *testing.T) {
 		{"Attached to the fetch already running for this bank connection. Requesting account details (GetAccountsDetail)",
 			"Rattachée à la récupération déjà en cours pour cette connexion bancaire. Demande du détail des comptes (GetAccountsDetail)"},
 		{"Account data received: 5 accounts", "Données des comptes reçues : 5 comptes"},
+		{"Account data received from Flinks' webhook: 3 accounts", "Données des comptes reçues par le webhook de Flinks : 3 comptes"},
 		{"Something new the fetcher says", "Something new the fetcher says"},
 	} {
 		if got := localNote(tc.in, "fr"); got != tc.want {

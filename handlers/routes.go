@@ -20,10 +20,12 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.HTTPErrorHandler = h.HandleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(h.requestLogger())
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: isSandboxPath, Limit: "64K"}))
+	// A webhook may be as large as a data answer: its handler bounds it.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: skip(isSandboxPath, isWebhookPath), Limit: "64K"}))
 	e.Use(h.securityHeaders)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        isSandboxPath,
+		// Flinks' webhook is server to server, proven by its signature.
+		Skipper:        skip(isSandboxPath, isWebhookPath),
 		TokenLookup:    "header:X-CSRF-Token,form:csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",
@@ -71,6 +73,10 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.GET("/links/:id/calls/:call/body", h.handleCallBody)
 	// The JSON API for automation (same ownership as the pages; errors in JSON).
 	e.GET("/api/links/:id", h.handleAPILink)
+	// Flinks' pushes (configured at Flinks): the second path to ready.
+	if h.cfg.WebhookSecret != "" && h.webhooks != nil {
+		e.POST(WebhookPath, h.handleFlinksWebhook)
+	}
 	// Liveness for load balancers and tests: 200 when the database answers.
 	e.GET("/healthz", h.handleHealthz)
 
@@ -82,6 +88,21 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 func isSandboxPath(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return p == SandboxPrefix || strings.HasPrefix(p, SandboxPrefix+"/")
+}
+
+// isWebhookPath is Flinks' webhook route.
+func isWebhookPath(c echo.Context) bool { return c.Request().URL.Path == WebhookPath }
+
+// skip is a middleware Skipper true when any of skippers is.
+func skip(skippers ...func(echo.Context) bool) func(echo.Context) bool {
+	return func(c echo.Context) bool {
+		for _, s := range skippers {
+			if s(c) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // cacheForever lets browsers keep static assets: their URLs change with every

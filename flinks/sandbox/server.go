@@ -64,6 +64,12 @@ type Config struct {
 	StatePath string
 	// Now replaces time.Now, for tests.
 	Now func() time.Time
+	// WebhookURL, when set, receives a signed GetAccountsDetail webhook for
+	// each scrape, WebhookDelay (on the sandbox's clock, not scaled) after
+	// it ends, signed with WebhookSecret (see webhooks.go).
+	WebhookURL    string
+	WebhookSecret string
+	WebhookDelay  time.Duration
 	// Logger receives unexpected errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -85,6 +91,9 @@ type Server struct {
 	mu       sync.Mutex
 	db       *sql.DB
 	override *time.Duration
+
+	stopWebhooks context.CancelFunc // nil without WebhookURL
+	webhooksDone chan struct{}
 }
 
 // New opens the sandbox's state and builds its handler.
@@ -131,6 +140,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("new sandbox: %w", err)
 	}
 	s.routes()
+	if cfg.WebhookURL != "" {
+		if err := s.startWebhooks(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("new sandbox: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -142,6 +157,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close closes the state database. In-memory state is lost; a StatePath
 // file keeps everything for the next New.
 func (s *Server) Close() error {
+	if s.stopWebhooks != nil {
+		s.stopWebhooks()
+		<-s.webhooksDone
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {

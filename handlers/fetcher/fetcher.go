@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ type Store interface {
 	RecordCall(ctx context.Context, linkID string, fetch int, c store.Call) error
 	CompleteFetch(ctx context.Context, linkID string, fetch int, snap store.Snapshot, note string) error
 	Unfinished(ctx context.Context) ([]store.Link, error)
+	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 }
 
 // Flinks runs Flinks' cached flow for one LoginId.
@@ -99,11 +101,16 @@ type job struct {
 	loginID string // to call Flinks and to mask it out of stored bodies
 	ctx     context.Context
 	cancel  context.CancelFunc // also when every attached link went away
+	// flinksCtx is the Flinks call sequence's, under ctx: stopFlinks ends it
+	// when a webhook brought the data first (see Deliver).
+	flinksCtx  context.Context
+	stopFlinks context.CancelFunc
 
 	// Guarded by Fetcher.mu.
-	members map[string]*member // link id → its attachment
-	done    bool               // FetchCached returned; outcomes are being written
-	snap    *store.Snapshot    // set when done and the fetch succeeded
+	members map[string]*member     // link id → its attachment
+	done    bool                   // FetchCached returned; outcomes are being written
+	snap    *store.Snapshot        // set when done and the fetch succeeded
+	pushed  *flinks.AccountsDetail // the data a webhook brought while the fetch ran
 
 	// rec serialises every write to the members (mirrored states and calls,
 	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
@@ -283,6 +290,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 	if j == nil {
 		ctx, cancel := context.WithCancel(f.base)
 		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}}
+		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
 		f.jobs[fp] = j
 		for _, l := range links {
 			f.attachLocked(j, l.ID, l.Fetch, true)
@@ -416,6 +424,7 @@ func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func
 // returned: there is no caller waiting for them.
 func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 	defer j.cancel()
+	defer j.stopFlinks()
 	rec := &recorder{f: f, j: j, polledBefore: polledBefore}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
@@ -429,12 +438,19 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 		// rather than opening a new one.
 		ResumeRequestID: resumeRequestID,
 	}
-	detail, err := f.fl.FetchCached(j.ctx, j.loginID, opts)
+	detail, err := f.fl.FetchCached(j.flinksCtx, j.loginID, opts)
 
 	j.rec.Lock()
 	defer j.rec.Unlock()
 	f.mu.Lock()
 	j.done = true
+	source := "Account data received"
+	if j.pushed != nil {
+		// A webhook brought the data first and stopped the polling: that is
+		// the answer, whatever the stopped call sequence returned.
+		detail, err, rec.failure = j.pushed, nil, nil
+		source = "Account data received from Flinks' webhook"
+	}
 	var snap store.Snapshot
 	if err == nil {
 		snap = snapshotFrom(detail)
@@ -467,7 +483,7 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 	if failure != nil {
 		f.log.Warn("fetch failed", "code", failure.ErrorCode, "links", len(f.targets(j)), "err", err)
 	}
-	note := fmt.Sprintf("Account data received: %d accounts", len(snap.Accounts))
+	note := fmt.Sprintf("%s: %d accounts", source, len(snap.Accounts))
 	// Write the outcome to every member, including links that attach while
 	// this runs (see join); the job leaves the map only when none is left.
 	written := map[string]int{}
@@ -500,6 +516,76 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 			}
 		}
 	}
+}
+
+// Pushed is what Deliver did with data a webhook brought.
+type Pushed int
+
+// What Deliver did.
+const (
+	// PushedToFetch: the card's running fetch took the data as its answer and
+	// stopped polling; its links become ready as from a poll.
+	PushedToFetch Pushed = iota + 1
+	// PushedStored: no fetch was running; the card's unfinished links
+	// stored the data directly.
+	PushedStored
+	// PushedNothing: every link of the card had its outcome already (the
+	// poll came first, say): nothing changed.
+	PushedNothing
+)
+
+// Deliver hands account data Flinks pushed for loginID (a GetAccountsDetail
+// webhook, already verified) to the card's links. Whichever of the poll and
+// the push comes first wins; the other changes nothing: a running fetch
+// stops and takes the data, a finished one is left alone, and a link whose
+// outcome is stored refuses a second one (store.ErrStale).
+func (f *Fetcher) Deliver(ctx context.Context, loginID string, d *flinks.AccountsDetail) (Pushed, error) {
+	if !strings.EqualFold(d.Login.ID, loginID) {
+		return 0, fmt.Errorf("fetcher: deliver: %w", flinks.ErrForeignData)
+	}
+	fp := f.fingerprint(loginID)
+	f.mu.Lock()
+	if j := f.jobs[fp]; j != nil && !j.done && j.pushed == nil {
+		j.pushed = d
+		j.stopFlinks()
+		f.mu.Unlock()
+		return PushedToFetch, nil
+	}
+	f.mu.Unlock()
+
+	links, err := f.store.LinksByLoginID(ctx, loginID)
+	if err != nil {
+		return 0, fmt.Errorf("fetcher: deliver: %w", err)
+	}
+	snap := snapshotFrom(d)
+	note := fmt.Sprintf("Account data received from Flinks' webhook: %d accounts", len(snap.Accounts))
+	stored := false
+	for _, l := range links {
+		if l.State.Terminal() {
+			continue
+		}
+		// One attempt: a database that cannot write fails the push, which
+		// Flinks sends again later.
+		err := f.store.CompleteFetch(context.WithoutCancel(ctx), l.ID, l.Fetch, snap, note)
+		switch {
+		case err == nil:
+			stored = true
+		case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrNotFound):
+		default:
+			return 0, fmt.Errorf("fetcher: deliver: %w", err)
+		}
+	}
+	if stored {
+		return PushedStored, nil
+	}
+	return PushedNothing, nil
+}
+
+// pushedTo reports whether a webhook brought j's data.
+func (f *Fetcher) pushedTo(j *job) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return j.pushed != nil
 }
 
 // persist runs write, the storing of a fetch's outcome, until it succeeds,

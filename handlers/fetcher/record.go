@@ -87,6 +87,9 @@ func (r *recorder) state(sc flinks.StateChange) {
 		// The snapshot and the ready state are written together by CompleteFetch.
 		return
 	case flinks.StageFailed, flinks.StageTimedOut:
+		if r.f.pushedTo(r.j) {
+			return // a webhook's data stopped the polling: that is the outcome
+		}
 		if ctxErr := r.j.ctx.Err(); ctxErr != nil && errors.Is(sc.Err, ctxErr) {
 			// Stopped by shutdown, not by Flinks: the links stay unfinished
 			// and are resumed at the next start (see run).
