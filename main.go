@@ -184,6 +184,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	}
 	views.SetAssetVersion(strconv.FormatInt(time.Now().Unix(), 36))
 	hcfg.WebhookSecret, hcfg.Webhooks = webhookSecret, f
+	hcfg.SessionKey = derive(sessionKey, "session-rotation") // shared by every instance with the same SESSION_SECRET
 	h := handlers.New(log, hcfg, db, f, tokens, cookies)
 	h.Routes(e, assets)
 

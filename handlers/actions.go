@@ -225,6 +225,18 @@ func deleteErrorCode(err error) string {
 // The chosen language stays.
 func (h *Handler) handleStartOver(c echo.Context) error {
 	sess := h.session(c)
+	// Revoke the old cookie: its links go to an id no cookie holds, so a copy
+	// of it (a shared computer, a stolen cookie) shows nothing any more.
+	if old := sess.get(keySessionID); old != "" {
+		gone, err := randomToken()
+		if err != nil {
+			return err
+		}
+		if _, err := h.store.MoveSessionLinks(c.Request().Context(), old, "revoked-"+gone); err != nil {
+			return err
+		}
+	}
+	delete(sess.s.Values, keyRotated)
 	for _, key := range []string{keySessionID, keyTag} {
 		v, err := randomToken()
 		if err != nil {

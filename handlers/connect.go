@@ -98,14 +98,9 @@ func (h *Handler) handleConnectCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sid, sidNew, err := sess.ensure(keySessionID)
+	sid, err := h.rotateSession(c, sess, p.Tag)
 	if err != nil {
 		return err
-	}
-	if sidNew {
-		if err := sess.save(c); err != nil {
-			return err
-		}
 	}
 	link, created, err := h.store.CreateLink(c.Request().Context(), store.NewLink{
 		SessionID: sid, LoginID: p.LoginID, Institution: p.Institution, Tag: p.Tag, AccountIDs: p.AccountIDs,

@@ -7,6 +7,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/url"
 	"time"
@@ -30,6 +31,7 @@ type Store interface {
 	LoginID(ctx context.Context, linkID string) (string, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error
+	MoveSessionLinks(ctx context.Context, from, to string) (int, error)
 	RecordWebhook(ctx context.Context, body []byte) (bool, error)
 	ForgetWebhook(ctx context.Context, body []byte) error
 	TimelineStore
@@ -78,6 +80,9 @@ type Config struct {
 	// LongerThanUsual is the fetch time after which a pending link says it is
 	// taking longer than usual; zero means DefaultLongerThanUsual.
 	LongerThanUsual time.Duration
+	// SessionKey keys the new session id a browser gets when it links an
+	// account (see rotateSession); empty: a random key per process.
+	SessionKey []byte
 	// WebhookSecret verifies Flinks' webhooks (FLINKS_WEBHOOK_SECRET); empty:
 	// the webhook route does not exist. Webhooks receives their data.
 	WebhookSecret string
@@ -123,6 +128,10 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
+	}
+	if len(cfg.SessionKey) == 0 {
+		cfg.SessionKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.SessionKey) // crypto/rand.Read never fails
 	}
 	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now,
 		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks}

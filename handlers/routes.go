@@ -20,9 +20,11 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.HTTPErrorHandler = h.HandleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(h.requestLogger())
+	// Before the body limit, so that its 413 carries them too.
+	e.Use(h.securityHeaders)
 	// A webhook may be as large as a data answer: its handler bounds it.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: skip(isSandboxPath, isWebhookPath), Limit: "64K"}))
-	e.Use(h.securityHeaders)
+	e.Use(noTokenInURL)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// Flinks' webhook is server to server, proven by its signature.
 		Skipper:        skip(isSandboxPath, isWebhookPath),
@@ -88,6 +90,18 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 func isSandboxPath(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return p == SandboxPrefix || strings.HasPrefix(p, SandboxPrefix+"/")
+}
+
+// noTokenInURL refuses a CSRF token in the query string: echo's form
+// lookup would accept it there, and a URL ends up in logs, history and
+// Referer headers. The token comes in the form body or the header only.
+func noTokenInURL(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !isSandboxPath(c) && c.Request().URL.Query().Has("csrf") {
+			return errCSRF
+		}
+		return next(c)
+	}
 }
 
 // isWebhookPath is Flinks' webhook route.

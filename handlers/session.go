@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -17,6 +19,7 @@ const sessionName = "flinkslink"
 const (
 	keySessionID = "sid" // owns the browser's links
 	keyTag       = "tag" // the Connect tag issued to this browser, checked on redirect like OAuth's state
+	keyRotated   = "rot" // the tag whose redirect last gave this session a new id (see rotateSession)
 )
 
 // browserSession is the typed view of the session cookie.
@@ -68,6 +71,34 @@ func (b *browserSession) save(c echo.Context) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	return nil
+}
+
+// rotateSession gives the browser a new session id when it links an
+// account, so that a session cookie planted by someone else (session
+// fixation) cannot read the summary: the planted cookie keeps the old id,
+// which owns nothing any more. The new id is derived from the old one and the
+// Connect tag with a server key, so the redirect's duplicates (a reload, the
+// iframe's and the top window's arriving together, with the old cookie)
+// agree on it; once rotated for a tag, the session keeps its id. The old
+// id's links follow. It returns the id to create the link under.
+func (h *Handler) rotateSession(c echo.Context, sess *browserSession, tag string) (string, error) {
+	old := sess.get(keySessionID)
+	if old != "" && sess.get(keyRotated) == tag {
+		return old, nil
+	}
+	m := hmac.New(sha256.New, h.cfg.SessionKey)
+	m.Write([]byte(old + "\x00" + tag))
+	next := base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	if old != "" {
+		if _, err := h.store.MoveSessionLinks(c.Request().Context(), old, next); err != nil {
+			return "", err
+		}
+	}
+	sess.s.Values[keySessionID], sess.s.Values[keyRotated] = next, tag
+	if err := sess.save(c); err != nil {
+		return "", err
+	}
+	return next, nil
 }
 
 // randomToken returns 128 random bits, URL-safe.

@@ -461,3 +461,23 @@ func scanLink(s scanner) (Link, error) {
 	l.UpdatedAt = fromMillis(updatedAt)
 	return l, nil
 }
+
+// MoveSessionLinks gives every link of the session from to the session to:
+// a browser's session id changes (when it links an account, against a
+// planted cookie) and its links follow; or they go to an id no cookie holds,
+// which revokes the old cookie ("Start over"). A link whose card the target
+// session already has stays where it is. It returns how many moved.
+func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error) {
+	if from == "" || to == "" {
+		return 0, errors.New("store: move session links: empty session ID")
+	}
+	res, err := db.db.ExecContext(ctx, `UPDATE OR IGNORE links SET session_id = ? WHERE session_id = ?`, to, from)
+	if err != nil {
+		return 0, db.noteWrite(fmt.Errorf("store: move session links: %w", err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: move session links: %w", err)
+	}
+	return int(n), db.noteWrite(nil)
+}

@@ -730,9 +730,18 @@ func (s *Server) sitePage(r *http.Request, title string) *sitePage {
 	}
 	origin := scheme + "://" + r.Host
 	landing := origin + s.prefix + "/landing"
+	// The Toolbox's keys are public; keys an operator configured are not
+	// printed to whoever opens this page.
+	secretKey, apiKey := s.cfg.SecretKey, s.cfg.APIKey
+	if secretKey != DefaultSecretKey {
+		secretKey = "<your secret key>"
+	}
+	if apiKey != DefaultAPIKey {
+		apiKey = "<your x-api-key>"
+	}
 	return &sitePage{
 		Title: title, Assets: s.prefix + "/v2/assets", Base: s.prefix, Scenarios: Scenarios(),
-		CustomerID: s.cfg.CustomerID, SecretKey: s.cfg.SecretKey, APIKey: s.cfg.APIKey,
+		CustomerID: s.cfg.CustomerID, SecretKey: secretKey, APIKey: apiKey,
 		APIBase:    origin + s.prefix + "/v3/" + s.cfg.CustomerID + "/BankingServices",
 		ConnectURL: s.prefix + "/v2/?demo=true&innerRedirect=true&tag=sandbox-demo&redirectUrl=" + url.QueryEscape(landing),
 		Never:      Never, Scale: s.scale,

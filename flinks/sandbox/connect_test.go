@@ -766,6 +766,14 @@ func TestIndexAndAssets(t *testing.T) {
 	if !strings.Contains(text(land.doc), "2b0b1e56-3c1c-4c8e-9a53-3d8c0ab2d0b7") || !strings.Contains(text(land.doc), "GetAccountsDetail") {
 		t.Errorf("landing page does not show the LoginId and next calls")
 	}
+	// Keys an operator configured are never printed: only the Toolbox's public ones are.
+	own := newHarness(t, sandbox.Config{SecretKey: "operator-secret-0f9e8d7c", APIKey: "operator-api-key-1a2b3c"})
+	for _, path := range []string{"/", "/landing?loginId=2b0b1e56-3c1c-4c8e-9a53-3d8c0ab2d0b7"} {
+		page := text(newBrowser(t, own).get(path).doc)
+		if strings.Contains(page, "operator-secret-0f9e8d7c") || strings.Contains(page, "operator-api-key-1a2b3c") || !strings.Contains(page, "<your secret key>") {
+			t.Errorf("%s with the operator's keys shows them (or no placeholder)", path)
+		}
+	}
 	for path, ctype := range map[string]string{"/v2/assets/connect.js": "javascript", "/v2/assets/connect.css": "text/css"} {
 		res, err := b.client.Get(h.ts.URL + path)
 		if err != nil {

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// cookieOf returns the session cookie value b holds for the app.
+func (b *browser) cookieOf(name string) *http.Cookie {
+	u, _ := url.Parse(b.app.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// plant gives b a copy of cookie, as an attacker would plant theirs in a
+// victim's browser (or keep a copy of a shared computer's).
+func (b *browser) plant(cookie *http.Cookie) {
+	u, _ := url.Parse(b.app.srv.URL)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookie.Name, Value: cookie.Value, Path: "/"}})
+}
+
+// Session fixation: an attacker plants their session cookie in the
+// victim's browser; the victim links an account. The attacker's copy of the
+// cookie must not reach the victim's link or summary.
+func TestPlantedCookieCannotReadTheVictimsLink(t *testing.T) {
+	app := newTestApp(t)
+	attacker := app.browser()
+	attacker.get("/") // gets a session (and a Connect tag)
+	planted := attacker.cookieOf(sessionName)
+	if planted == nil {
+		t.Fatal("the landing page set no session cookie")
+	}
+	victim := app.browser()
+	victim.plant(planted)
+	path := victim.linkFor(testLoginID)
+	if !strings.HasPrefix(path, "/links/") {
+		t.Fatalf("victim's redirect went to %q", path)
+	}
+	app.finish(path, "ready", "")
+	if resp, _ := victim.get(path); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the victim cannot open their own link: %d", resp.StatusCode)
+	}
+	if victim.cookieOf(sessionName).Value == planted.Value {
+		t.Error("linking an account kept the planted session cookie")
+	}
+	for _, p := range []string{path, path + "/status", "/api" + path} {
+		if resp, _ := attacker.get(p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the planted cookie reads %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	// A reload of the redirect with the victim's new cookie finds the same link.
+	if again := victim.linkFor(testLoginID); again != path {
+		t.Errorf("reloading the redirect went to %s, want %s", again, path)
+	}
+}
+
+// "Start over" revokes the old cookie: a copy kept of it reads nothing.
+func TestStartOverRevokesTheOldCookie(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	app.finish(path, "ready", "")
+	copyOfOld := app.browser()
+	copyOfOld.plant(b.cookieOf(sessionName))
+	if resp, _ := copyOfOld.get(path); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before Start over, the copied cookie cannot read the link (%d); the test proves nothing", resp.StatusCode)
+	}
+	if resp, _ := b.post(startOverPath, url.Values{"csrf": {b.csrf()}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Start over: %d", resp.StatusCode)
+	}
+	for _, who := range []*browser{copyOfOld, b} {
+		if resp, _ := who.get(path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("after Start over the old link answers %d, want 404", resp.StatusCode)
+		}
+	}
+}
+
+// The CSRF token is taken from the form body or the header, never from the
+// URL; and a too-large body's 413 carries the same security headers.
+func TestCSRFTokenNotFromTheURLAnd413Headers(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	app.finish(path, "ready", "")
+	token := b.csrf()
+	if resp, _ := b.post(path+"/refresh?csrf="+url.QueryEscape(token), url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("token in the query: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.post(path+"/refresh", url.Values{"csrf": {token}}); resp.StatusCode >= 400 {
+		t.Errorf("token in the form: %d, want it accepted", resp.StatusCode)
+	}
+	big := url.Values{"csrf": {token}, "pad": {strings.Repeat("x", 100<<10)}}
+	resp, _ := b.post("/language", big)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB form: %d, want 413", resp.StatusCode)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("the 413 lacks %s", h)
+		}
+	}
+}
