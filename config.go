@@ -34,6 +34,7 @@ type config struct {
 	BrowserPollDur time.Duration
 	DBMaxBytes     int64 // 0: no cap
 	WebhookSecret  string
+	RateLimitsOff  bool // RATE_LIMITS=off: load tests on 127.0.0.1 only
 	// SandboxWebhookDelay is how long after a scrape ends the embedded
 	// sandbox pushes its webhook; nil: it sends none.
 	SandboxWebhookDelay *time.Duration
@@ -98,6 +99,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
 		}
 		c.Demo = &demo
+	}
+	switch s := getenv("RATE_LIMITS"); s {
+	case "", "on":
+	case "off":
+		c.RateLimitsOff = true
+	default:
+		return c, fmt.Errorf("RATE_LIMITS: %q is not on or off", s)
 	}
 	c.WebhookSecret = getenv("FLINKS_WEBHOOK_SECRET")
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {

@@ -101,6 +101,10 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	apiURL, connectURL := cfg.APIURL, cfg.ConnectURL
 	apiKey, secret := cfg.APIKey, cfg.SecretKey
 	hcfg := handlers.Config{PublicURL: cfg.PublicURL, PollEvery: cfg.BrowserPollDur}
+	hcfg.RateLimits.Off = cfg.RateLimitsOff
+	if cfg.RateLimitsOff {
+		log.Warn("RATE_LIMITS=off: no route is rate limited; for load tests only")
+	}
 	webhookSecret := cfg.WebhookSecret
 	var sandboxWebhookURL string
 	if cfg.sandboxMode() && cfg.SandboxWebhookDelay != nil {

@@ -105,6 +105,8 @@ type Handler struct {
 	// webhookSlots bounds the webhook bodies read at once.
 	webhookSlots chan struct{}
 	webhooks     Webhooks
+	// tokenPerIP and tokenGlobal bound the authorize tokens landing pages mint.
+	tokenPerIP, tokenGlobal limiter
 }
 
 // New returns a Handler. tokens may be nil.
@@ -117,6 +119,10 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 		{&cfg.RateLimits.Retry, &DefaultRateLimits.Retry},
 		{&cfg.RateLimits.Refresh, &DefaultRateLimits.Refresh},
 		{&cfg.RateLimits.Delete, &DefaultRateLimits.Delete},
+		{&cfg.RateLimits.CallbackPerIP, &DefaultRateLimits.CallbackPerIP},
+		{&cfg.RateLimits.CallbackGlobal, &DefaultRateLimits.CallbackGlobal},
+		{&cfg.RateLimits.TokenPerIP, &DefaultRateLimits.TokenPerIP},
+		{&cfg.RateLimits.TokenGlobal, &DefaultRateLimits.TokenGlobal},
 	} {
 		if *l.limit == (Limit{}) {
 			*l.limit = *l.def
@@ -134,5 +140,6 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 		_, _ = rand.Read(cfg.SessionKey) // crypto/rand.Read never fails
 	}
 	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now,
-		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks}
+		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks,
+		tokenPerIP: newLimiter(cfg.RateLimits.TokenPerIP), tokenGlobal: newLimiter(cfg.RateLimits.TokenGlobal)}
 }

@@ -56,6 +56,7 @@ type testApp struct {
 	fetcher *fakeFetcher
 	srv     *httptest.Server
 	cards   *fakeCards // records DeleteCard calls (links_test.go)
+	tokens  *fakeTokens
 }
 
 // newTestApp starts the app; opts adjust its Config before New.
@@ -73,13 +74,14 @@ func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, &fakeTokens{}, sessions.NewCookieStore(make([]byte, 32), make([]byte, 32)))
+	tokens := &fakeTokens{}
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, tokens, sessions.NewCookieStore(make([]byte, 32), make([]byte, 32)))
 	e := echo.New()
 	assets := fstest.MapFS{"css/app.css": {Data: []byte("body{}")}}
 	h.Routes(e, assets)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc}
+	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc, tokens: tokens}
 }
 
 // browser is one cookie jar: one person's session.

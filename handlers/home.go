@@ -31,6 +31,13 @@ func (h *Handler) handleHome(c echo.Context) error {
 		}
 	}
 
+	// Each landing page mints a Flinks authorize token: one call to Flinks
+	// per view, so views are bounded per client IP and for the server.
+	if h.tokens != nil && !h.cfg.RateLimits.Off &&
+		(!h.tokenPerIP.allow(ipOf(c)) || !h.tokenGlobal.allow("all")) {
+		c.Response().Header().Set("Retry-After", "60")
+		return errTooMany
+	}
 	v := views.HomeView{
 		Page:         h.page(c, h.msgs(c).HomeTitle, "home"),
 		CallbackPath: callbackPath,

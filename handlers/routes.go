@@ -48,7 +48,9 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	// The landing page with the Connect iframe.
 	e.GET("/", h.handleHome)
 	// Flinks Connect's redirect after a successful connection (carries the LoginId).
-	e.GET("/connect/callback", h.handleConnectCallback, rateLimit(h.cfg.RateLimits.Callback, h.sessionOrIP))
+	rl := h.cfg.RateLimits
+	e.GET("/connect/callback", h.handleConnectCallback, rateLimits(rl.Off,
+		per(rl.Callback, h.sessionOrIP), per(rl.CallbackPerIP, ipOf), per(rl.CallbackGlobal, everyone))...)
 	// The language switch.
 	e.POST("/language", h.handleLanguage)
 	// This browser's links.
@@ -56,13 +58,13 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	// One link: full page, the htmx polling fragment, and "Try again".
 	e.GET("/links/:id", h.handleLink)
 	e.GET("/links/:id/status", h.handleLinkStatus)
-	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimit(h.cfg.RateLimits.Retry, h.sessionOrIP))
+	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimits(rl.Off, per(rl.Retry, h.sessionOrIP))...)
 	// The links list's row fragment and actions: Refresh data, Delete (a
 	// confirmation page, then the POST), Start over (a new session).
 	e.GET("/links/:id/row", h.handleLinkRow)
-	e.POST("/links/:id/refresh", h.handleLinkRefresh, rateLimit(h.cfg.RateLimits.Refresh, h.sessionOrIP))
+	e.POST("/links/:id/refresh", h.handleLinkRefresh, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
 	e.GET("/links/:id/delete", h.handleLinkDeleteConfirm)
-	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimit(h.cfg.RateLimits.Delete, h.sessionOrIP))
+	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimits(rl.Off, per(rl.Delete, h.sessionOrIP))...)
 	e.POST(startOverPath, h.handleStartOver)
 	// The sandbox's pending duration, set from the scenario card (sandbox mode only).
 	if h.cfg.Sandbox && h.cfg.SandboxPending != nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -105,4 +106,42 @@ func TestCSRFTokenNotFromTheURLAnd413Headers(t *testing.T) {
 			t.Errorf("the 413 lacks %s", h)
 		}
 	}
+}
+
+// A fresh session costs nothing: 40 of them from one address may not make
+// 40 Flinks calls. Landing pages (each mints an authorize token) and
+// redirects (each starts a fetch) are bounded per IP, whatever the cookie.
+func TestFreshSessionsCannotSpendTheFlinksQuota(t *testing.T) {
+	t.Run("landing pages", func(t *testing.T) {
+		app := newTestApp(t, func(c *Config) { c.RateLimits.TokenPerIP = Limit{PerMinute: 1, Burst: 5} })
+		limited := 0
+		for range 40 {
+			if resp, _ := app.browser().get("/"); resp.StatusCode == http.StatusTooManyRequests {
+				limited++
+				if resp.Header.Get("Retry-After") == "" {
+					t.Error("a 429 without Retry-After")
+				}
+			}
+		}
+		if n := app.tokens.n; n != 5 || limited != 35 {
+			t.Errorf("40 fresh sessions minted %d tokens (%d refused), want 5 (35)", n, limited)
+		}
+	})
+	t.Run("redirects", func(t *testing.T) {
+		app := newTestApp(t, func(c *Config) {
+			c.RateLimits.CallbackPerIP = Limit{PerMinute: 1, Burst: 5}
+			c.RateLimits.TokenPerIP = Limit{PerMinute: 1, Burst: 100} // each session's landing page, for its tag
+		})
+		limited := 0
+		for i := range 40 {
+			b := app.browser()
+			resp, _ := b.get(callbackPathFor(fmt.Sprintf("5602459c-f6d0-4ca0-6750-%012d", i), b.connectTag()))
+			if resp.StatusCode == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		if n := app.fetcher.count(); n != 5 || limited != 35 {
+			t.Errorf("40 fresh sessions started %d fetches (%d refused), want 5 (35)", n, limited)
+		}
+	})
 }
