@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,7 +89,8 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		snap, err := h.store.Snapshot(c.Request().Context(), link.ID)
 		switch {
 		case err == nil:
-			s := summaryView(snap, h.lang(c))
+			page, _ := strconv.Atoi(c.QueryParam("accounts"))
+			s := summaryView(snap, h.lang(c), page, linkPath(link.ID))
 			v.Summary = &s
 			h.addLinkActions(c, link, snap, &v)
 		case !errors.Is(err, store.ErrNotFound):

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -11,8 +12,15 @@ import (
 // recentTransactions is how many transactions each account card shows.
 const recentTransactions = 10
 
-// summaryView turns a stored snapshot into the account summary.
-func summaryView(s store.Snapshot, lang string) views.SummaryView {
+// accountsPerPage is how many account cards one summary page shows: the
+// totals cover every account, the cards come a page at a time, so that a
+// login with thousands of accounts still makes a small page.
+const accountsPerPage = 25
+
+// summaryView turns a stored snapshot into the account summary, showing the
+// page-th page of account cards (from 1; out of range means the nearest).
+// pageURL is the link page, for the pages' links.
+func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.SummaryView {
 	v := views.SummaryView{
 		Institution: firstNonEmpty(s.InstitutionName, s.Institution),
 		LastRefresh: formatTimestamp(s.LastRefresh, lang),
@@ -46,9 +54,27 @@ func summaryView(s store.Snapshot, lang string) views.SummaryView {
 				t.assets += *a.Current
 			}
 		}
-		v.Accounts = append(v.Accounts, accountView(a, cur, lang))
 		if v.HolderName == "" {
 			v.HolderName = a.HolderName
+		}
+	}
+	pages := max(1, (len(s.Accounts)+accountsPerPage-1)/accountsPerPage)
+	page = min(max(page, 1), pages)
+	from, to := (page-1)*accountsPerPage, min(page*accountsPerPage, len(s.Accounts))
+	for _, a := range s.Accounts[from:to] {
+		cur := strings.ToUpper(a.Currency)
+		if cur == "" {
+			cur = "CAD"
+		}
+		v.Accounts = append(v.Accounts, accountView(a, cur, lang))
+	}
+	if pages > 1 {
+		v.Paging = &views.PagingView{From: from + 1, To: to, Total: len(s.Accounts)}
+		if page > 1 {
+			v.Paging.PrevURL = fmt.Sprintf("%s?accounts=%d#summary", pageURL, page-1)
+		}
+		if page < pages {
+			v.Paging.NextURL = fmt.Sprintf("%s?accounts=%d#summary", pageURL, page+1)
 		}
 	}
 	slices.Sort(currencies)

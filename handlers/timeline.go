@@ -13,9 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"flinkslink/flinks"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -257,6 +259,14 @@ func callEntry(linkID string, c store.Call, lang string) views.TimelineEntry {
 	}
 	if len(c.Body) > 0 {
 		body, isJSON := prettyBody(c.Body)
+		if len(body) > inlineBodyLimit {
+			// The page shows the start; the download has it all.
+			cut := inlineBodyLimit
+			for cut > 0 && !utf8.RuneStart(body[cut]) {
+				cut--
+			}
+			body, v.BodyClipped = body[:cut], true
+		}
 		v.Body, v.BodyJSON = string(body), isJSON
 		v.BodySize = len(c.Body)
 		v.BodyTruncated = len(c.Body) >= bodyStoreLimit
@@ -309,15 +319,20 @@ func formatCallDuration(d time.Duration, lang string) string {
 	return s
 }
 
+// inlineBodyLimit is how much of one response body a page shows inline.
+const inlineBodyLimit = 32 << 10
+
 // prettyBody indents a JSON body two spaces; anything else (an HTML error page
 // from a proxy, a body cut at the store's limit) is returned as it was stored.
+// A body nested deeper than Flinks ever nests, or one that indenting would
+// more than double, is returned as stored too: the work stays bounded by its size.
 func prettyBody(body []byte) ([]byte, bool) {
-	if !json.Valid(body) {
+	if flinks.NestingDepth(body) > flinks.MaxNesting || !json.Valid(body) {
 		return body, false
 	}
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, bytes.TrimSpace(body), "", "  "); err != nil {
-		return body, false
+	if err := json.Indent(&buf, bytes.TrimSpace(body), "", "  "); err != nil || buf.Len() > 2*len(body)+1024 {
+		return body, true
 	}
 	return buf.Bytes(), true
 }

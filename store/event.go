@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -99,14 +101,46 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	if body == nil {
 		body = []byte{} // NOT NULL
 	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: record call: %w", err)
+	}
+	defer tx.Rollback()
+
+	// An answer the endpoint already gave this link (poll after poll of
+	// 202s) points at the latest copy of it instead of being kept again.
+	var bodyOf sql.NullInt64
+	if len(body) > 0 {
+		var lastID int64
+		var last []byte
+		err := tx.QueryRowContext(ctx, `SELECT id, body FROM calls
+			WHERE link_id = ? AND endpoint = ? AND body_of IS NULL AND length(body) = ? ORDER BY id DESC LIMIT 1`,
+			linkID, c.Endpoint, len(body)).Scan(&lastID, &last)
+		switch {
+		case err == nil && bytes.Equal(last, body):
+			bodyOf, body = sql.NullInt64{Int64: lastID, Valid: true}, []byte{}
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: record call: %w", err)
+		}
+	}
+	// Past the link's budget, only the start of an answer is kept.
+	if len(body) > linkBodyKeep {
+		var kept int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(length(body)), 0) FROM calls WHERE link_id = ?`, linkID).Scan(&kept); err != nil {
+			return fmt.Errorf("store: record call: %w", err)
+		}
+		if kept+int64(len(body)) > linkBodyBudget {
+			body = append(bytes.Clone(body[:linkBodyKeep]), BodyNotKept...)
+		}
+	}
 	// INSERT ... SELECT FROM links: one statement that inserts nothing for an unknown link, instead of
 	// a foreign key error to decode.
-	res, err := db.db.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO calls (link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
-			duration_ns, err, body)
-		SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM links WHERE id = ?`,
+			duration_ns, err, body, body_of)
+		SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM links WHERE id = ?`,
 		fetch, millis(c.At.UTC()), c.Endpoint, c.Method, c.StatusCode, c.FlinksCode, c.RequestID, c.Attempt,
-		int64(c.Duration), c.Err, body, linkID)
+		int64(c.Duration), c.Err, body, bodyOf, linkID)
 	if err != nil {
 		return fmt.Errorf("store: record call: %w", err)
 	}
@@ -117,8 +151,22 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	if n == 0 {
 		return ErrNotFound
 	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: record call: %w", err)
+	}
 	return nil
 }
+
+// A link keeps at most linkBodyBudget bytes of Flinks answers (a hostile or
+// runaway upstream cannot fill the disk through one link); past it, each
+// answer keeps its first linkBodyKeep bytes followed by BodyNotKept.
+const (
+	linkBodyBudget = 4 << 20
+	linkBodyKeep   = 1 << 10
+)
+
+// BodyNotKept ends an answer cut because its link's budget was spent.
+const BodyNotKept = "\n… [not kept: this link already stores 4 MiB of Flinks answers]"
 
 // Calls returns the calls log of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
@@ -130,9 +178,10 @@ func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
 // bodies it already has are not read again on every poll.
 func (db *DB) CallsAfter(ctx context.Context, linkID string, afterID int64) ([]Call, error) {
 	rows, err := db.ro.QueryContext(ctx, `
-		SELECT id, link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
-			duration_ns, err, body
-		FROM calls WHERE link_id = ? AND id > ? ORDER BY id`, linkID, afterID)
+		SELECT c.id, c.link_id, c.fetch, c.at, c.endpoint, c.method, c.status_code, c.flinks_code, c.request_id,
+			c.attempt, c.duration_ns, c.err, coalesce(b.body, c.body)
+		FROM calls c LEFT JOIN calls b ON b.id = c.body_of
+		WHERE c.link_id = ? AND c.id > ? ORDER BY c.id`, linkID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls: %w", err)
 	}

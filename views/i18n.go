@@ -51,6 +51,9 @@ type Messages struct {
 	StaleTitle, Reconnect string
 	StaleBody             func(when string) string
 	UnreadableRows        func(n int) string
+	// Paging the account cards.
+	AccountsRange              func(from, to, total int) string
+	PrevAccounts, NextAccounts string
 
 	// Links list.
 	LinksTitle, LinksEmpty, LinkNow, Status, Created, Updated string
@@ -132,6 +135,10 @@ var english = Messages{
 		return "Your bank now asks a security question Flinks has no answer for, so Flinks could not refresh your accounts. What you see is as of " + when + "."
 	},
 	Reconnect: "Link the account again to refresh it",
+	AccountsRange: func(from, to, total int) string {
+		return fmt.Sprintf("Accounts %d–%d of %d", from, to, total)
+	},
+	PrevAccounts: "Previous accounts", NextAccounts: "Next accounts",
 	UnreadableRows: func(n int) string {
 		if n == 1 {
 			return "1 transaction sent by Flinks could not be read and is not shown."
@@ -235,6 +242,10 @@ var french = Messages{
 		return "Votre banque pose maintenant une question de sécurité à laquelle Flinks n'a pas de réponse; Flinks n'a donc pas pu actualiser vos comptes. Les données affichées datent du " + when + "."
 	},
 	Reconnect: "Lier le compte de nouveau pour l'actualiser",
+	AccountsRange: func(from, to, total int) string {
+		return fmt.Sprintf("Comptes %d à %d sur %d", from, to, total)
+	},
+	PrevAccounts: "Comptes précédents", NextAccounts: "Comptes suivants",
 	UnreadableRows: func(n int) string {
 		if n == 1 {
 			return "1 transaction envoyée par Flinks était illisible et n'est pas affichée."

@@ -30,6 +30,7 @@ type TimelineMessages struct {
 
 	// A call's response body.
 	ResponseBody, NoBody, NotJSON, Truncated string
+	Clipped                                  string // only the start of a long body is on the page
 	// BodySize says how big a body is: "1.2 KB", "1,2 ko".
 	BodySize                           func(bytes int) string
 	Copy, Copied, CopyFailed, Download string
@@ -63,6 +64,7 @@ var englishTimeline = TimelineMessages{
 	NoBody:       "No response body.",
 	NotJSON:      "Not JSON: shown as received.",
 	Truncated:    "Cut to the first 256 KB when stored.",
+	Clipped:      "Only the first 32 KB are shown here; Download has the whole answer.",
 	BodySize:     func(n int) string { return formatBytes(n, ".", "bytes", "KB", "MB") },
 	Copy:         "Copy", Copied: "Copied", CopyFailed: "Could not copy: the text is selected, copy it with your keyboard.",
 	Download:      "Download",
@@ -95,6 +97,7 @@ var frenchTimeline = TimelineMessages{
 	NoBody:       "Aucun corps de réponse.",
 	NotJSON:      "Pas du JSON : affiché tel que reçu.",
 	Truncated:    "Coupé aux premiers 256 ko à l'enregistrement.",
+	Clipped:      "Seuls les 32 premiers ko sont affichés ici; Télécharger donne la réponse entière.",
 	BodySize:     func(n int) string { return formatBytes(n, ",", "octets", "ko", "Mo") },
 	Copy:         "Copier", Copied: "Copié", CopyFailed: "Copie impossible : le texte est sélectionné, copiez-le au clavier.",
 	Download:      "Télécharger",

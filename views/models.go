@@ -97,8 +97,17 @@ type SummaryView struct {
 	Stale bool
 	// Unreadable counts transactions Flinks sent that could not be read.
 	Unreadable int
-	Totals     []TotalView
-	Accounts   []AccountView
+	// Paging is set when the account cards span more than one page.
+	Paging   *PagingView
+	Totals   []TotalView
+	Accounts []AccountView
+}
+
+// PagingView places a page of account cards: From–To of Total, and the
+// neighbouring pages ("" at either end).
+type PagingView struct {
+	From, To, Total  int
+	PrevURL, NextURL string
 }
 
 // TotalView sums the balances of one currency.
@@ -240,6 +249,7 @@ type TimelineEntry struct {
 	BodyJSON      bool
 	BodySize      int
 	BodyTruncated bool   // cut at the store's limit
+	BodyClipped   bool   // Body is only the start of the stored body (the page stays small)
 	BodyURL       string // the body as an attachment
 	CallName      string // "POST Authorize at 17:40:54.123", for the buttons' accessible names
 }
