@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,5 +91,74 @@ func TestQuestionNotFoundShowsADatedSummary(t *testing.T) {
 	}
 	if calls := strings.Join(apiCalls(t, b, base, linkPath), ", "); !strings.Contains(calls, "Authorize Unauthorized") || !strings.HasSuffix(calls, "GetAccountsDetail OK") {
 		t.Errorf("calls: %s; want the 401 Authorize, then its RequestId's data", calls)
+	}
+}
+
+// With the account selector on and a year of transactions asked for, the
+// person picks one account in Connect; Flinks is asked for that account only
+// (AccountsFilter) over 365 days, and the summary shows just it.
+func TestAccountSelectorAndDays365(t *testing.T) {
+	base := startApp(t, map[string]string{"FLINKS_ACCOUNT_SELECTOR": "multiple", "FLINKS_DAYS": "365"})
+	b := newHTTPBrowser(t)
+	_, home := b.get(base + "/")
+	src, _ := home.Find("[data-testid=connect-iframe]").Attr("src")
+	connectURL, err := url.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := connectURL.Query(); q.Get("accountSelectorEnable") != "true" || q.Get("accountSelectorMultiple") != "true" {
+		t.Fatalf("Connect URL %s lacks the account selector", src)
+	}
+	redirect := connectFlow(t, b, connectURL, "greatday_nomfa")
+	chosen := redirect.Query().Get("accountId")
+	if chosen == "" {
+		t.Fatalf("redirect %s carries no accountId", redirect)
+	}
+	resp, _ := b.get(redirect.String())
+	linkPath := resp.Header.Get("Location")
+	waitLink(t, b, base, linkPath, 60*time.Second, isReady)
+
+	apiResp, err := b.c.Get(base + "/api" + linkPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer apiResp.Body.Close()
+	var doc struct {
+		Timeline struct {
+			Calls []struct {
+				Status int `json:"status"`
+				Body   struct {
+					Accounts []json.RawMessage
+				} `json:"body"`
+			} `json:"calls"`
+		} `json:"timeline"`
+		Summary struct {
+			Accounts []struct {
+				ID           string `json:"id"`
+				Transactions []struct {
+					Date string `json:"date"`
+				} `json:"transactions"`
+			} `json:"accounts"`
+		} `json:"summary"`
+	}
+	if err := json.NewDecoder(apiResp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Summary.Accounts) != 1 || doc.Summary.Accounts[0].ID != chosen {
+		t.Fatalf("summary has %d accounts (%+v), want only the chosen %s", len(doc.Summary.Accounts), doc.Summary.Accounts, chosen)
+	}
+	// Flinks itself sent only that account: the filter went upstream.
+	calls := doc.Timeline.Calls
+	if last := calls[len(calls)-1]; last.Status != http.StatusOK || len(last.Body.Accounts) != 1 {
+		t.Errorf("Flinks' data answer (%d) holds %d accounts, want the 1 asked for with AccountsFilter", last.Status, len(last.Body.Accounts))
+	}
+	oldest := time.Now()
+	for _, tx := range doc.Summary.Accounts[0].Transactions {
+		if d, err := time.Parse(time.DateOnly, tx.Date); err == nil && d.Before(oldest) {
+			oldest = d
+		}
+	}
+	if age := time.Since(oldest); age < 100*24*time.Hour {
+		t.Errorf("the oldest transaction is %v old; with Days365 the sandbox returns more than 90 days", age.Round(24*time.Hour))
 	}
 }

@@ -34,7 +34,10 @@ type config struct {
 	BrowserPollDur time.Duration
 	DBMaxBytes     int64 // 0: no cap
 	WebhookSecret  string
-	RateLimitsOff  bool // RATE_LIMITS=off: load tests on 127.0.0.1 only
+	RateLimitsOff  bool   // RATE_LIMITS=off: load tests on 127.0.0.1 only
+	Days           string // flinks.Days90 or flinks.Days365
+	// AccountSelector is Connect's account selector: "", "single" or "multiple".
+	AccountSelector string
 	// SandboxWebhookDelay is how long after a scrape ends the embedded
 	// sandbox pushes its webhook; nil: it sends none.
 	SandboxWebhookDelay *time.Duration
@@ -99,6 +102,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("FLINKS_DEMO: %q is not true or false", s)
 		}
 		c.Demo = &demo
+	}
+	switch s := getenv("FLINKS_DAYS"); s {
+	case "", "90":
+		c.Days = "Days90"
+	case "365":
+		c.Days = "Days365"
+	default:
+		return c, fmt.Errorf("FLINKS_DAYS: %q is not 90 or 365", s)
+	}
+	switch s := getenv("FLINKS_ACCOUNT_SELECTOR"); s {
+	case "", "off":
+	case "single", "multiple":
+		c.AccountSelector = s
+	default:
+		return c, fmt.Errorf("FLINKS_ACCOUNT_SELECTOR: %q is not off, single or multiple", s)
 	}
 	switch s := getenv("RATE_LIMITS"); s {
 	case "", "on":

@@ -102,6 +102,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	apiKey, secret := cfg.APIKey, cfg.SecretKey
 	hcfg := handlers.Config{PublicURL: cfg.PublicURL, PollEvery: cfg.BrowserPollDur}
 	hcfg.RateLimits.Off = cfg.RateLimitsOff
+	hcfg.AccountSelector = cfg.AccountSelector
 	if cfg.RateLimitsOff {
 		log.Warn("RATE_LIMITS=off: no route is rate limited; for load tests only")
 	}
@@ -177,7 +178,9 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	// waits end, while the server (and the embedded sandbox) still answers.
 	fetchCtx, cancelFetches := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelFetches()
-	f := fetcher.New(fetchCtx, log, db, client, fetcher.Options{PollInterval: cfg.PollInterval, Timeout: cfg.PollTimeout})
+	f := fetcher.New(fetchCtx, log, db, client, fetcher.Options{
+		PollInterval: cfg.PollInterval, Timeout: cfg.PollTimeout, DaysOfTransactions: cfg.Days,
+	})
 
 	assets, err := fs.Sub(static.FS, ".")
 	if err != nil {

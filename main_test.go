@@ -214,6 +214,11 @@ func connectFlow(t *testing.T, b *httpBrowser, connectURL *url.URL, username str
 		}
 		resp, doc = b.submit(connectURL, doc, "input[name=answer]", map[string]string{"answer": answer})
 	}
+	if resp.StatusCode == http.StatusOK && doc.Find("input[name=accountId]").Length() > 0 {
+		// The account selector (FLINKS_ACCOUNT_SELECTOR): the first account.
+		first, _ := doc.Find("input[name=accountId]").First().Attr("value")
+		resp, doc = b.submit(connectURL, doc, "input[name=accountId]", map[string]string{"accountId": first})
+	}
 	if resp.StatusCode != http.StatusSeeOther {
 		html, _ := doc.Html()
 		t.Fatalf("Connect did not redirect after signing in as %s: %d\n%s", username, resp.StatusCode, html)

@@ -24,6 +24,9 @@ type FetchOptions struct {
 	Timeout time.Duration
 	// DaysOfTransactions is Days90 (default) or Days365.
 	DaysOfTransactions string
+	// AccountsFilter restricts the data to these account Ids (those chosen in
+	// Connect's account selector); empty means every account.
+	AccountsFilter []string
 	// ResumeRequestID, when set (after a process restart), makes FetchCached start
 	// by polling GetAccountsDetailAsync with it; if Flinks no longer knows it
 	// (SESSION_NONEXISTENT/SESSION_EXPIRED) it falls back to Authorize. That
@@ -361,6 +364,7 @@ func (f *fetcher) authorize(ctx context.Context) error {
 func (f *fetcher) fetch(ctx context.Context) (*AccountsDetail, error) {
 	req := NewDetailRequest(f.requestID)
 	req.DaysOfTransactions = f.o.DaysOfTransactions
+	req.AccountsFilter = f.o.AccountsFilter
 	var d *AccountsDetail
 	err := f.retry(ctx, func(attempt int) error {
 		f.state(StateChange{Stage: StageFetching})

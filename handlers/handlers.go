@@ -60,6 +60,10 @@ type Config struct {
 	PublicURL *url.URL
 	// Demo adds demo=true to the Connect URL, which shows the Flinks Capital test bank.
 	Demo bool
+	// AccountSelector turns on Connect's account selector: "single" or
+	// "multiple" (FLINKS_ACCOUNT_SELECTOR); "" leaves it off. The chosen
+	// accounts come back on the redirect and are fetched as AccountsFilter.
+	AccountSelector string
 	// Sandbox is true when the embedded sandbox plays Flinks; the landing page then
 	// lists its test users.
 	Sandbox   bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +75,10 @@ func (h *Handler) connectURL(ctx context.Context, r *http.Request, tag, lang str
 	q.Set("institutionFilterEnable", "true")
 	if h.cfg.Demo {
 		q.Set("demo", "true")
+	}
+	if h.cfg.AccountSelector != "" {
+		q.Set("accountSelectorEnable", "true")
+		q.Set("accountSelectorMultiple", strconv.FormatBool(h.cfg.AccountSelector == "multiple"))
 	}
 	if h.tokens != nil {
 		token, err := h.tokens.GenerateAuthorizeToken(ctx)

@@ -62,6 +62,9 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	CallTimeout time.Duration
+	// DaysOfTransactions is flinks.Days90 (default) or flinks.Days365
+	// (FLINKS_DAYS; lenders need the year).
+	DaysOfTransactions string
 	// WriteRetryMax caps the wait between attempts to store a fetch's outcome
 	// when the database cannot write (a full disk); default 30 s. The first
 	// wait is a hundredth of it.
@@ -111,6 +114,9 @@ type job struct {
 	done    bool                   // FetchCached returned; outcomes are being written
 	snap    *store.Snapshot        // set when done and the fetch succeeded
 	pushed  *flinks.AccountsDetail // the data a webhook brought while the fetch ran
+	// accounts is the AccountsFilter of the fetch: every account any link
+	// chose in Connect's account selector, or nil (all) when a link chose none.
+	accounts []string
 
 	// rec serialises every write to the members (mirrored states and calls,
 	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
@@ -122,7 +128,8 @@ type job struct {
 
 // member is a link attached to a job, for one fetch generation.
 type member struct {
-	fetch int
+	fetch    int
+	accounts []string // the accounts the link chose in Connect; nil: all
 	// synced (guarded by job.rec) means the link has the job's latest state:
 	// it was there from the start, or a state was mirrored to it since.
 	synced bool
@@ -291,9 +298,10 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		ctx, cancel := context.WithCancel(f.base)
 		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}}
 		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
+		j.accounts = accountsFilter(links)
 		f.jobs[fp] = j
 		for _, l := range links {
-			f.attachLocked(j, l.ID, l.Fetch, true)
+			f.attachLocked(j, l, true)
 		}
 		resume, polls := resumeRequestID(links)
 		f.wg.Add(1)
@@ -306,7 +314,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 	}
 	var joined []string
 	for _, l := range links {
-		if f.attachLocked(j, l.ID, l.Fetch, false) {
+		if f.attachLocked(j, l, false) {
 			joined = append(joined, l.ID)
 		}
 	}
@@ -322,14 +330,14 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 	// the ones that attach while it does so included.
 }
 
-// attachLocked makes the link a member of j for generation fetch, unless it
-// already is for that generation or a newer one; f.mu must be held.
-func (f *Fetcher) attachLocked(j *job, linkID string, fetch int, synced bool) bool {
-	if m := j.members[linkID]; m != nil && m.fetch >= fetch {
+// attachLocked makes the link a member of j for its fetch generation, unless
+// it already is for that generation or a newer one; f.mu must be held.
+func (f *Fetcher) attachLocked(j *job, l store.Link, synced bool) bool {
+	if m := j.members[l.ID]; m != nil && m.fetch >= l.Fetch {
 		return false
 	}
-	j.members[linkID] = &member{fetch: fetch, synced: synced}
-	f.links[linkID] = j
+	j.members[l.ID] = &member{fetch: l.Fetch, synced: synced, accounts: l.AccountIDs}
+	f.links[l.ID] = j
 	return true
 }
 
@@ -436,7 +444,9 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 		OnState:      rec.state,
 		// After a restart mid-poll, keep polling the same Flinks request
 		// rather than opening a new one.
-		ResumeRequestID: resumeRequestID,
+		ResumeRequestID:    resumeRequestID,
+		DaysOfTransactions: f.opts.DaysOfTransactions,
+		AccountsFilter:     j.accounts,
 	}
 	detail, err := f.fl.FetchCached(j.flinksCtx, j.loginID, opts)
 
@@ -508,7 +518,7 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 				continue
 			}
 			err := f.persist(t.linkID, func() error {
-				return f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, snap, note)
+				return f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, forLink(snap, t.m.accounts), note)
 			})
 			if errors.Is(err, store.ErrInvalid) {
 				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
@@ -516,6 +526,36 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 			}
 		}
 	}
+}
+
+// accountsFilter is the AccountsFilter that serves every link: the union of
+// their chosen accounts, or nil (every account) as soon as one chose none.
+func accountsFilter(links []store.Link) []string {
+	var ids []string
+	for _, l := range links {
+		if len(l.AccountIDs) == 0 {
+			return nil
+		}
+		ids = append(ids, l.AccountIDs...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// forLink is the part of snap that link shows: the accounts it chose in
+// Connect's account selector, or all of them.
+func forLink(snap store.Snapshot, link []string) store.Snapshot {
+	if len(link) == 0 {
+		return snap
+	}
+	out := snap
+	out.Accounts = nil
+	for _, a := range snap.Accounts {
+		if slices.Contains(link, a.ID) {
+			out.Accounts = append(out.Accounts, a)
+		}
+	}
+	return out
 }
 
 // Pushed is what Deliver did with data a webhook brought.
@@ -566,7 +606,7 @@ func (f *Fetcher) Deliver(ctx context.Context, loginID string, d *flinks.Account
 		}
 		// One attempt: a database that cannot write fails the push, which
 		// Flinks sends again later.
-		err := f.store.CompleteFetch(context.WithoutCancel(ctx), l.ID, l.Fetch, snap, note)
+		err := f.store.CompleteFetch(context.WithoutCancel(ctx), l.ID, l.Fetch, forLink(snap, l.AccountIDs), note)
 		switch {
 		case err == nil:
 			stored = true
