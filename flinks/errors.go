@@ -143,41 +143,50 @@ func (k Kind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// codeKinds maps the FlinksCodes of the reference's catalogue (§6) to a Kind.
-// UNAUTHORIZED is decided in Kind because it depends on the endpoint and message.
-var codeKinds = map[string]Kind{
-	"OPERATION_PENDING":    KindPending,
-	"OPERATION_DISPATCHED": KindPending,
+// codes is what each FlinksCode of the reference's catalogue (§6) means: the
+// client's Kind, and whether the person trying again later (a new fetch) can
+// help. UNAUTHORIZED is decided in Kind because it depends on the endpoint and
+// message. A new FlinksCode is one line here, plus its words in the app.
+var codes = map[string]codeMeaning{
+	"OPERATION_PENDING":    {KindPending, true},
+	"OPERATION_DISPATCHED": {KindPending, true},
 
-	"RETRY_LATER":        KindRetryLater,
-	"TOO_MANY_REQUESTS":  KindRetryLater,
-	"CARD_IN_USE":        KindRetryLater,
-	"CONCURRENT_SESSION": KindRetryLater,
-	"AGGREGATION_ERROR":  KindRetryLater,
+	"RETRY_LATER":        {KindRetryLater, true},
+	"TOO_MANY_REQUESTS":  {KindRetryLater, true},
+	"CARD_IN_USE":        {KindRetryLater, true},
+	"CONCURRENT_SESSION": {KindRetryLater, true},
+	"AGGREGATION_ERROR":  {KindRetryLater, true},
 
-	"SESSION_NONEXISTENT": KindReauthorize,
-	"SESSION_EXPIRED":     KindReauthorize,
+	"SESSION_NONEXISTENT": {KindReauthorize, true},
+	"SESSION_EXPIRED":     {KindReauthorize, true},
 
-	"INVALID_LOGIN":                      KindNeedsUser,
-	"INVALID_USERNAME":                   KindNeedsUser,
-	"INVALID_PASSWORD":                   KindNeedsUser,
-	"INVALID_SECURITY_RESPONSE":          KindNeedsUser,
-	"INVALID_SECURITY_RESPONSE_NO_RETRY": KindNeedsUser,
-	"SECURITYRESPONSES_INCOMPLETE":       KindNeedsUser,
-	"UNKNOWN_CHALLENGE_KEY":              KindNeedsUser,
-	"QUESTION_NOT_FOUND":                 KindNeedsUser,
-	"NEW_ACCOUNT":                        KindNeedsUser,
-	"DISABLED_LOGIN":                     KindNeedsUser,
-	"DISABLED_INSTITUTION":               KindNeedsUser,
-	"NO_TRANSACTION":                     KindNeedsUser,
+	"INVALID_LOGIN":                      {KindNeedsUser, false},
+	"INVALID_USERNAME":                   {KindNeedsUser, false},
+	"INVALID_PASSWORD":                   {KindNeedsUser, false},
+	"INVALID_SECURITY_RESPONSE":          {KindNeedsUser, false},
+	"INVALID_SECURITY_RESPONSE_NO_RETRY": {KindNeedsUser, false},
+	"SECURITYRESPONSES_INCOMPLETE":       {KindNeedsUser, false},
+	"UNKNOWN_CHALLENGE_KEY":              {KindNeedsUser, false},
+	"QUESTION_NOT_FOUND":                 {KindNeedsUser, false},
+	"NEW_ACCOUNT":                        {KindNeedsUser, false},
+	"DISABLED_LOGIN":                     {KindNeedsUser, false},
+	"DISABLED_INSTITUTION":               {KindNeedsUser, true}, // the bank is down at Flinks: later may work
+	"NO_TRANSACTION":                     {KindNeedsUser, false},
+	"UNAUTHORIZED":                       {KindNeedsUser, false},
 
-	"ACCESS_DENIED":        KindMisconfigured,
-	"INVALID_REQUEST":      KindMisconfigured,
-	"METHOD_NOT_AVAILABLE": KindMisconfigured,
+	"ACCESS_DENIED":        {KindMisconfigured, false},
+	"INVALID_REQUEST":      {KindMisconfigured, false},
+	"METHOD_NOT_AVAILABLE": {KindMisconfigured, false},
 
 	// Authorize called again on an authorized session: a flow bug, not a
 	// credential problem, whatever the status.
-	"ALREADY_AUTHORIZED": KindUnexpected,
+	"ALREADY_AUTHORIZED": {KindUnexpected, true},
+}
+
+// codeMeaning is one line of codes.
+type codeMeaning struct {
+	kind  Kind
+	retry bool
 }
 
 // Kind classifies e: first by a 202 status, then by FlinksCode, then by HTTP status.
@@ -205,8 +214,8 @@ func (e *Error) Kind() Kind {
 		}
 		return KindNeedsUser
 	}
-	if k, ok := codeKinds[code]; ok {
-		return k
+	if m, ok := codes[code]; ok {
+		return m.kind
 	}
 	switch s := e.StatusCode; {
 	case s == http.StatusNonAuthoritativeInfo && e.Endpoint == epAuthorize:

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"flinkslink/flinks"
-	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -169,9 +167,10 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 	}
 	done := "deleted"
 	if err := h.cfg.Cards.DeleteCard(ctx, loginID); err != nil {
-		code := deleteErrorCode(err)
+		failure := flinks.Classify(err)
+		code := failure.Code
 		switch {
-		case cardUnknown(err):
+		case failure.CardUnknown:
 			h.log.Info("delete: Flinks no longer knows the LoginId; removing the link here", "link", link.ID)
 			done = "deleted_local"
 		case code == "CARD_IN_USE":
@@ -188,36 +187,6 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 	}
 	h.log.Info("link deleted", "link", link.ID, "at_flinks", done == "deleted")
 	return redirect(c, "/links?done="+done)
-}
-
-// cardUnknown reports whether DeleteCard failed because Flinks does not know
-// the LoginId: INVALID_LOGIN, or the "Invalid LoginId" text of the reference
-// (§9.2). A bare 404 is not enough: a wrong Flinks URL answers that too.
-func cardUnknown(err error) bool {
-	var fe *flinks.Error
-	if !errors.As(err, &fe) {
-		return false
-	}
-	msg := strings.ToLower(fe.Message)
-	return strings.EqualFold(fe.FlinksCode, "INVALID_LOGIN") ||
-		strings.Contains(msg, "invalid loginid") || strings.Contains(msg, "loginid provided is either invalid")
-}
-
-// deleteErrorCode names a DeleteCard failure for the page and the log, in the
-// fetcher's vocabulary: the FlinksCode, HTTP_nnn without one, NETWORK when
-// Flinks could not be reached.
-func deleteErrorCode(err error) string {
-	var fe *flinks.Error
-	var te *flinks.TransportError
-	switch {
-	case errors.As(err, &fe) && fe.FlinksCode != "":
-		return strings.ToUpper(fe.FlinksCode)
-	case errors.As(err, &fe):
-		return fmt.Sprintf("HTTP_%d", fe.StatusCode)
-	case errors.As(err, &te), errors.Is(err, context.DeadlineExceeded):
-		return fetcher.CodeNetwork
-	}
-	return fetcher.CodeUnexpected
 }
 
 // handleStartOver gives this browser a new session: a new session id (its

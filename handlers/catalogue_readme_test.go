@@ -17,7 +17,7 @@ func catalogueMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| code | what the person reads | what they can do | Try again |\n|---|---|---|---|\n")
 	for _, c := range codes {
-		info := codeCatalogue[c]
+		info := describeCode(c)
 		retry := "no"
 		if info.Retry {
 			retry = "yes"

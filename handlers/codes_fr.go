@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"flinkslink/handlers/fetcher"
+	"flinkslink/flinks"
 	"flinkslink/views"
 )
 
@@ -42,12 +42,12 @@ var codeCatalogueFR = map[string]codeText{
 	"ALREADY_AUTHORIZED":                 {"Déjà autorisé", "Flinks indique que cette session était déjà autorisée.", "Réessayez."},
 	"NO_TRANSACTION":                     {"Aucune transaction", "Flinks n'a trouvé aucune transaction (ou trop peu) pour cette connexion.", "Liez un compte qui a une activité récente."},
 	"METHOD_NOT_AVAILABLE":               {"Fonction non activée", "Cette fonction de Flinks n'est pas activée pour cette application.", "Prévenez les responsables de l'application."},
-	fetcher.CodeTimedOut:                 {"Flinks a mis trop de temps", "Flinks recueillait encore vos données quand notre délai a expiré. Les comptes qui ont beaucoup de transactions peuvent être longs.", "Réessayez : Flinks a peut-être terminé depuis."},
-	fetcher.CodeNetwork:                  {"Flinks injoignable", "Nous n'avons pas pu joindre Flinks, ou ses réponses se sont interrompues ou ne sont pas arrivées à temps, plusieurs fois de suite.", "Réessayez dans quelques minutes."},
-	fetcher.CodeForeignData:              {"Données d'une autre connexion", "Flinks a répondu avec les données d'une autre connexion bancaire : nous n'en avons rien gardé ni affiché.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
-	fetcher.CodeMalformed:                {"Réponse illisible de Flinks", "Flinks a répondu avec des données illisibles, même après de nouveaux essais.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
-	fetcher.CodeMFARequired:              {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Liez de nouveau le compte depuis le début et répondez à la question."},
-	fetcher.CodeUnexpected:               {"Un problème est survenu", "La requête à Flinks a échoué de façon inattendue.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
+	flinks.CodeTimedOut:                  {"Flinks a mis trop de temps", "Flinks recueillait encore vos données quand notre délai a expiré. Les comptes qui ont beaucoup de transactions peuvent être longs.", "Réessayez : Flinks a peut-être terminé depuis."},
+	flinks.CodeNetwork:                   {"Flinks injoignable", "Nous n'avons pas pu joindre Flinks, ou ses réponses se sont interrompues ou ne sont pas arrivées à temps, plusieurs fois de suite.", "Réessayez dans quelques minutes."},
+	flinks.CodeForeignData:               {"Données d'une autre connexion", "Flinks a répondu avec les données d'une autre connexion bancaire : nous n'en avons rien gardé ni affiché.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
+	flinks.CodeMalformed:                 {"Réponse illisible de Flinks", "Flinks a répondu avec des données illisibles, même après de nouveaux essais.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
+	flinks.CodeMFARequired:               {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Liez de nouveau le compte depuis le début et répondez à la question."},
+	flinks.CodeUnexpected:                {"Un problème est survenu", "La requête à Flinks a échoué de façon inattendue.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 }
 
 // describeCodeIn is describeCode in the given language.
@@ -69,7 +69,7 @@ func describeCodeIn(code, lang string) codeInfo {
 			}
 		}
 	}
-	fr := codeCatalogueFR[fetcher.CodeUnexpected]
+	fr := codeCatalogueFR[flinks.CodeUnexpected]
 	info.Title, info.Message, info.Action = fr.Title, fr.Message, fr.Action
 	return info
 }

@@ -6,26 +6,18 @@ import (
 	"testing"
 
 	"flinkslink/flinks"
-	"flinkslink/handlers/fetcher"
 )
 
-// flinksCodes is the FlinksCode catalogue of the Flinks reference (§6), minus
-// OK/CREATED, which never end a fetch.
-var flinksCodes = []string{
-	"OPERATION_PENDING", "OPERATION_DISPATCHED", "SESSION_NONEXISTENT", "SESSION_EXPIRED", "CARD_IN_USE",
-	"CONCURRENT_SESSION", "ACCESS_DENIED", "UNAUTHORIZED", "INVALID_LOGIN", "INVALID_REQUEST", "INVALID_USERNAME",
-	"INVALID_PASSWORD", "INVALID_SECURITY_RESPONSE", "INVALID_SECURITY_RESPONSE_NO_RETRY", "QUESTION_NOT_FOUND",
-	"UNKNOWN_CHALLENGE_KEY", "SECURITYRESPONSES_INCOMPLETE", "RETRY_LATER", "TOO_MANY_REQUESTS", "NEW_ACCOUNT",
-	"DISABLED_LOGIN", "DISABLED_INSTITUTION", "AGGREGATION_ERROR", "ALREADY_AUTHORIZED", "NO_TRANSACTION",
-	"METHOD_NOT_AVAILABLE",
-}
+// flinksCodes is the FlinksCode catalogue of the Flinks reference (§6), as the
+// flinks package knows it: each needs its words here.
+var flinksCodes = flinks.FlinksCodes()
 
 // TestEveryFailureCodeIsExplained: every code the fetcher can record — a
 // FlinksCode, one of its own, or HTTP_nnn for a status Flinks answered without a
 // code — gets its own words on the failure page, and "Try again" is offered
 // exactly where the client's retry policy says repeating can help.
 func TestEveryFailureCodeIsExplained(t *testing.T) {
-	generic := codeCatalogue[fetcher.CodeUnexpected]
+	generic := codeCatalogue[flinks.CodeUnexpected]
 	type row struct {
 		code      string
 		wantRetry *bool // nil: either is sensible
@@ -48,11 +40,15 @@ func TestEveryFailureCodeIsExplained(t *testing.T) {
 		rows = append(rows, r)
 	}
 	rows = append(rows,
-		row{fetcher.CodeNetwork, &yes},
-		row{fetcher.CodeMalformed, &yes},
-		row{fetcher.CodeTimedOut, &yes},
-		row{fetcher.CodeMFARequired, &no}, // a cached fetch would meet the same question
+		row{flinks.CodeNetwork, &yes},
+		row{flinks.CodeMalformed, &yes},
+		row{flinks.CodeTimedOut, &yes},
+		row{flinks.CodeMFARequired, &no}, // a cached fetch would meet the same question
+		row{flinks.CodeForeignData, &yes},
 	)
+	if n := len(flinksCodes); n < 26 {
+		t.Errorf("the flinks package knows %d FlinksCodes, want the reference's 26+", n)
+	}
 	for status := 300; status <= 599; status++ {
 		r := row{code: fmt.Sprintf("HTTP_%d", status)}
 		switch (&flinks.Error{Endpoint: "GetAccountsDetail", StatusCode: status}).Kind() {
@@ -115,10 +111,10 @@ func TestHTTPStatusExplanations(t *testing.T) {
 // TestUnknownCodesAreGeneric: what the fetcher cannot name gets the generic
 // entry, and is reported as such.
 func TestUnknownCodesAreGeneric(t *testing.T) {
-	generic := codeCatalogue[fetcher.CodeUnexpected]
-	for _, code := range []string{"", fetcher.CodeUnexpected, "SOMETHING_NEW", "HTTP_", "HTTP_abc", "HTTP_1000", "HTTP_200", "HTTP_99", "HTTP_+50", "<script>"} {
+	generic := codeCatalogue[flinks.CodeUnexpected]
+	for _, code := range []string{"", flinks.CodeUnexpected, "SOMETHING_NEW", "HTTP_", "HTTP_abc", "HTTP_1000", "HTTP_200", "HTTP_99", "HTTP_+50", "<script>"} {
 		info, specific := lookupCode(code)
-		if specific || info != generic {
+		if specific || info.codeWords != generic {
 			t.Errorf("%q: specific %v, %q; want the generic entry", code, specific, info.Title)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"time"
 
-	"flinkslink/handlers/fetcher"
+	"flinkslink/flinks"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -108,7 +108,7 @@ func failedStep(l store.Link) int {
 func failureView(l store.Link, lang string) views.FailureView {
 	code := l.ErrorCode
 	if l.State == store.StateTimedOut && code == "" {
-		code = fetcher.CodeTimedOut
+		code = flinks.CodeTimedOut
 	}
 	info := describeCodeIn(code, lang)
 	return views.FailureView{

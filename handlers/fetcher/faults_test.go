@@ -115,13 +115,13 @@ func faultMatrix() []faultRow {
 		// Data for another card is refused, whatever it holds.
 		{name: "data naming another LoginId", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-1", otherLoginID)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
+		}), want: store.StateFailed, wantCode: flinks.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
 		{name: "data for another RequestId", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-someone-else", faultLoginID)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
+		}), want: store.StateFailed, wantCode: flinks.CodeForeignData, calls: map[string]int{"GetAccountsDetailAsync": 1}},
 		{name: "Authorize answering for another LoginId", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Authorized("req-1", otherLoginID)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeForeignData, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
+		}), want: store.StateFailed, wantCode: flinks.CodeForeignData, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
 		// Flinks may echo the LoginId in another case: still ours, and masked.
 		{name: "data echoing the LoginId in upper case", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Detail("req-1", strings.ToUpper(faultLoginID))),
@@ -129,7 +129,7 @@ func faultMatrix() []faultRow {
 		// A RequestId that is not an id never reaches a URL.
 		{name: "RequestId '..' from Authorize", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Authorized("..", faultLoginID)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetail": 0}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeMalformed, calls: map[string]int{"GetAccountsDetail": 0}, retried: true},
 
 		// A 202 nested thousands of levels deep is a 202, read in one pass.
 		{name: "202 nested 9,000 arrays deep", script: on(map[string]flinkstest.Script{
@@ -140,21 +140,21 @@ func faultMatrix() []faultRow {
 		// Unreadable 200s are retried: garbled on the way, usually fine on the next call.
 		{name: "malformed JSON on 200, persistently", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, bad)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
 		{name: "malformed JSON on 200 once, then good", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.Reply(200, bad), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 2}, retried: true},
 		{name: "200 without Accounts", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, `{"HttpStatusCode":200,"RequestId":"req-1","Login":{"Id":"x"}}`)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeMalformed, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true},
 		{name: "empty body 200", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetail": flinkstest.Always(flinkstest.Reply(200, "")),
-		}), want: store.StateFailed, wantCode: fetcher.CodeMalformed, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeMalformed, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
 
 		// Answers that never arrive whole are network failures, retried.
 		{name: "truncated body (Content-Length larger than body), persistently", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetail": flinkstest.Always(flinkstest.Truncated(200, flinkstest.DetailBody("req-1", faultLoginID))),
-		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeNetwork, calls: map[string]int{"GetAccountsDetail": faultAttempts}, retried: true},
 		{name: "truncated body once, then good", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetail": flinkstest.First(1, flinkstest.Truncated(200, flinkstest.DetailBody("req-1", faultLoginID)), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
@@ -163,26 +163,26 @@ func faultMatrix() []faultRow {
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
 		{name: "connection upReset, persistently", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Reset()),
-		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts, "GenerateAuthorizeToken": faultAttempts}, retried: true},
+		}), want: store.StateFailed, wantCode: flinks.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts, "GenerateAuthorizeToken": faultAttempts}, retried: true},
 		{name: "connection upReset once, then good", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetail": flinkstest.First(1, flinkstest.Reset(), flinkstest.Pending("OPERATION_PENDING")),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 2}, retried: true},
 		{name: "slow body past the per-call timeout, persistently", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true,
+		}), want: store.StateFailed, wantCode: flinks.CodeNetwork, calls: map[string]int{"GetAccountsDetailAsync": faultAttempts}, retried: true,
 			min: faultAttempts * faultCallTimeout, cap: 20 * time.Second},
 		{name: "slow body once, then good", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.First(1, flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour), flinkstest.DetailFor(faultLoginID)),
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetailAsync": 2}, retried: true, min: faultCallTimeout},
 		{name: "headers never come", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Hang()),
-		}), want: store.StateFailed, wantCode: fetcher.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts}, retried: true,
+		}), want: store.StateFailed, wantCode: flinks.CodeNetwork, calls: map[string]int{"Authorize": faultAttempts}, retried: true,
 			min: faultAttempts * faultCallTimeout, cap: 20 * time.Second},
 		// The fetch's limit bounds everything, stalled calls included: under
 		// the 400 ms cap, six 250 ms call timeouts cannot all run.
 		{name: "calls that stall past the fetch's limit", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Hang()),
-		}), want: store.StateTimedOut, wantCode: fetcher.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 0}, retried: true, min: faultCap},
+		}), want: store.StateTimedOut, wantCode: flinks.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 0}, retried: true, min: faultCap},
 
 		// Rate limits and server errors: retried with backoff, up to MaxRetries.
 		{name: "429 storm", script: on(map[string]flinkstest.Script{
@@ -228,7 +228,7 @@ func faultMatrix() []faultRow {
 		}), want: store.StateReady, calls: map[string]int{"GetAccountsDetail": 1, "GetAccountsDetailAsync": 3}},
 		{name: "202 forever: timed out at the cap", script: on(map[string]flinkstest.Script{
 			"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Pending("OPERATION_PENDING")),
-		}), want: store.StateTimedOut, wantCode: fetcher.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 1}, min: faultCap},
+		}), want: store.StateTimedOut, wantCode: flinks.CodeTimedOut, calls: map[string]int{"GetAccountsDetail": 1}, min: faultCap},
 
 		// The person must act: never retried.
 		{name: "DISABLED_LOGIN", script: on(map[string]flinkstest.Script{
@@ -239,7 +239,7 @@ func faultMatrix() []faultRow {
 		}), want: store.StateFailed, wantCode: "INVALID_LOGIN", calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
 		{name: "MFA challenge (203) on cached Authorize", script: on(map[string]flinkstest.Script{
 			"Authorize": flinkstest.Always(flinkstest.Reply(203, `{"HttpStatusCode":203,"RequestId":"req-1","SecurityChallenges":[{"Type":"QuestionAndAnswer","Prompt":"What city were you born in?"}]}`)),
-		}), want: store.StateFailed, wantCode: fetcher.CodeMFARequired, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
+		}), want: store.StateFailed, wantCode: flinks.CodeMFARequired, calls: map[string]int{"Authorize": 1, "GetAccountsDetail": 0}},
 
 		// Other 4xx and redirects: retrying cannot help.
 		{name: "INVALID_REQUEST 400", script: on(map[string]flinkstest.Script{

@@ -522,7 +522,7 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 			})
 			if errors.Is(err, store.ErrInvalid) {
 				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
-				f.writeOutcome(j, t, failureUpdate(CodeUnexpected, "the account data could not be saved", "Failed: "))
+				f.writeOutcome(j, t, failureUpdate(flinks.CodeUnexpected, "the account data could not be saved", "Failed: "))
 			}
 		}
 	}
@@ -678,7 +678,7 @@ func (f *Fetcher) closeLocked(j *job) {
 // failureUpdate is the state update of a failed fetch.
 func failureUpdate(code, msg, notePrefix string) store.StateUpdate {
 	st := store.StateFailed
-	if code == CodeTimedOut {
+	if code == flinks.CodeTimedOut {
 		st = store.StateTimedOut
 	}
 	return store.StateUpdate{State: st, ErrorCode: code, ErrorMessage: msg, Note: notePrefix + code}

@@ -162,8 +162,8 @@ func TestFetchFailureIsNamed(t *testing.T) {
 		wantCode  string
 	}{
 		{"disabled login", &flinks.Error{Endpoint: "Authorize", StatusCode: 401, FlinksCode: "DISABLED_LOGIN", Message: "account disabled"}, flinks.StageFailed, store.StateFailed, "DISABLED_LOGIN"},
-		{"timed out", flinks.ErrTimedOut, flinks.StageTimedOut, store.StateTimedOut, fetcher.CodeTimedOut},
-		{"malformed 200", &flinks.Error{Endpoint: "GetAccountsDetail", StatusCode: 200, Message: "malformed response"}, flinks.StageFailed, store.StateFailed, fetcher.CodeMalformed},
+		{"timed out", flinks.ErrTimedOut, flinks.StageTimedOut, store.StateTimedOut, flinks.CodeTimedOut},
+		{"malformed 200", &flinks.Error{Endpoint: "GetAccountsDetail", StatusCode: 200, Message: "malformed response"}, flinks.StageFailed, store.StateFailed, flinks.CodeMalformed},
 		{"no terminal state reported", &flinks.Error{Endpoint: "Authorize", StatusCode: 500}, "", store.StateFailed, "HTTP_500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

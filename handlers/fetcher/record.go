@@ -4,25 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
 
 	"flinkslink/flinks"
 	"flinkslink/store"
-)
-
-// Codes the fetcher records for failures that carry no FlinksCode.
-const (
-	CodeTimedOut   = "TIMED_OUT"  // Flinks kept answering 202 past the cap
-	CodeNetwork    = "NETWORK"    // Flinks could not be reached
-	CodeMalformed  = "MALFORMED"  // Flinks answered something unreadable
-	CodeUnexpected = "UNEXPECTED" // anything else
-	// CodeForeignData: Flinks answered with another LoginId's or RequestId's
-	// data, which is refused.
-	CodeForeignData = "FOREIGN_DATA"
-	// CodeMFARequired: the cached Authorize answered 203 with security
-	// questions, which only the person can answer, in Flinks Connect.
-	CodeMFARequired = "MFA_REQUIRED"
 )
 
 // recorder persists one fetch's calls and state changes, as the client reports
@@ -114,52 +98,9 @@ func (r *recorder) state(sc flinks.StateChange) {
 	r.j.last = &u
 }
 
-// codeFor names an error: the FlinksCode when Flinks gave one, else ours.
-func codeFor(err error) string {
-	var fe *flinks.Error
-	var te *flinks.TransportError
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, flinks.ErrTimedOut):
-		return CodeTimedOut
-	case errors.Is(err, flinks.ErrForeignData):
-		return CodeForeignData
-	case errors.As(err, &fe) && fe.FlinksCode != "":
-		return fe.FlinksCode
-	case errors.As(err, &fe) && fe.StatusCode == http.StatusNonAuthoritativeInfo && fe.Kind() == flinks.KindNeedsUser:
-		return CodeMFARequired
-	case errors.As(err, &fe) && fe.StatusCode >= 200 && fe.StatusCode < 300:
-		return CodeMalformed
-	case errors.As(err, &fe):
-		return fmt.Sprintf("HTTP_%d", fe.StatusCode)
-	case errors.As(err, &te), errors.Is(err, context.DeadlineExceeded):
-		return CodeNetwork
-	default:
-		return CodeUnexpected
-	}
-}
+// codeFor names an error, as the flinks package classifies it.
+func codeFor(err error) string { return flinks.Classify(err).Code }
 
 // messageFor is the detail line shown under a failure: Flinks' own message
 // when there is one. Client errors never contain the LoginId or keys.
-func messageFor(err error) string {
-	var fe *flinks.Error
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, flinks.ErrTimedOut):
-		return "Flinks was still processing when the time limit was reached."
-	case errors.Is(err, flinks.ErrForeignData):
-		return "Flinks answered with data for another connection; none of it was kept."
-	case errors.As(err, &fe) && fe.Message != "":
-		return fe.Message
-	case errors.As(err, &fe):
-		return fmt.Sprintf("HTTP %d from Flinks", fe.StatusCode)
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
-		return "Flinks did not answer in time."
-	case errors.As(err, new(*flinks.TransportError)):
-		return "Flinks could not be reached, or the connection broke off."
-	default:
-		return "The request to Flinks failed unexpectedly."
-	}
-}
+func messageFor(err error) string { return flinks.Classify(err).Message }
