@@ -38,6 +38,7 @@ type config struct {
 	Days           string // flinks.Days90 or flinks.Days365
 	// AccountSelector is Connect's account selector: "", "single" or "multiple".
 	AccountSelector string
+	ConnectRefresh  time.Duration // reload an unused Connect frame with a new token after this
 	// SandboxWebhookDelay is how long after a scrape ends the embedded
 	// sandbox pushes its webhook; nil: it sends none.
 	SandboxWebhookDelay *time.Duration
@@ -117,6 +118,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.AccountSelector = s
 	default:
 		return c, fmt.Errorf("FLINKS_ACCOUNT_SELECTOR: %q is not off, single or multiple", s)
+	}
+	if c.ConnectRefresh, err = duration(getenv, "FLINKS_CONNECT_REFRESH", 10*time.Minute); err != nil {
+		return c, err
 	}
 	switch s := getenv("RATE_LIMITS"); s {
 	case "", "on":

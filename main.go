@@ -103,6 +103,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	hcfg := handlers.Config{PublicURL: cfg.PublicURL, PollEvery: cfg.BrowserPollDur}
 	hcfg.RateLimits.Off = cfg.RateLimitsOff
 	hcfg.AccountSelector = cfg.AccountSelector
+	hcfg.ConnectRefreshAfter = cfg.ConnectRefresh
 	if cfg.RateLimitsOff {
 		log.Warn("RATE_LIMITS=off: no route is rate limited; for load tests only")
 	}

@@ -91,6 +91,10 @@ type Config struct {
 	// the webhook route does not exist. Webhooks receives their data.
 	WebhookSecret string
 	Webhooks      Webhooks
+	// ConnectRefreshAfter is how long the landing page's Connect frame may
+	// sit unused before it is reloaded with a new authorize token (which
+	// Flinks expires after 15 to 30 minutes); zero means 10 minutes.
+	ConnectRefreshAfter time.Duration
 	// Now is the handlers' clock (elapsed times, "taking longer than usual");
 	// nil means time.Now. Tests pin it.
 	Now func() time.Time
@@ -131,6 +135,9 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 		if *l.limit == (Limit{}) {
 			*l.limit = *l.def
 		}
+	}
+	if cfg.ConnectRefreshAfter <= 0 {
+		cfg.ConnectRefreshAfter = 10 * time.Minute
 	}
 	if cfg.LongerThanUsual <= 0 {
 		cfg.LongerThanUsual = DefaultLongerThanUsual

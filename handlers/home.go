@@ -40,11 +40,13 @@ func (h *Handler) handleHome(c echo.Context) error {
 		return errTooMany
 	}
 	v := views.HomeView{
-		Page:         h.page(c, h.msgs(c).HomeTitle, "home"),
-		CallbackPath: callbackPath,
-		Sandbox:      h.cfg.Sandbox,
-		Scenarios:    h.cfg.Scenarios,
-		Pending:      h.pendingView(c, false),
+		Page:           h.page(c, h.msgs(c).HomeTitle, "home"),
+		CallbackPath:   callbackPath,
+		FrameURL:       connectFramePath,
+		RefreshAfterMs: h.cfg.ConnectRefreshAfter.Milliseconds(),
+		Sandbox:        h.cfg.Sandbox,
+		Scenarios:      h.cfg.Scenarios,
+		Pending:        h.pendingView(c, false),
 	}
 	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, h.lang(c))
 	if err != nil {
@@ -57,6 +59,34 @@ func (h *Handler) handleHome(c echo.Context) error {
 		v.ConnectOrigin = origin(connect)
 	}
 	return h.render(c, http.StatusOK, views.HomePage(v))
+}
+
+// connectFramePath answers a fresh Connect URL for this browser (a new
+// authorize token), for the landing page to reload its frame.
+const connectFramePath = "/connect/frame"
+
+// handleConnectFrame is GET /connect/frame: {"url": …}, a new Connect URL for
+// this browser's session, minting a new authorize token (bounded like the
+// landing page's). The page asks for it on TOKEN_INVALID, when the frame sat
+// unused long enough for its token to be near expiry, and when the person
+// starts again after refusing consent or closing Connect.
+func (h *Handler) handleConnectFrame(c echo.Context) error {
+	tag := h.session(c).get(keyTag)
+	if tag == "" {
+		return c.JSON(http.StatusConflict, map[string]string{"error": "no Connect session: reload the page"})
+	}
+	if h.tokens != nil && !h.cfg.RateLimits.Off &&
+		(!h.tokenPerIP.allow(ipOf(c)) || !h.tokenGlobal.allow("all")) {
+		c.Response().Header().Set("Retry-After", "60")
+		return c.JSON(http.StatusTooManyRequests, map[string]string{"error": "too many requests; wait a minute"})
+	}
+	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, h.lang(c))
+	if err != nil {
+		h.log.Error("build connect url", "err", err)
+		return c.JSON(http.StatusBadGateway, map[string]string{"error": h.msgs(c).ConnectErrorToken})
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"url": connect.String()})
 }
 
 // connectURL builds the Flinks Connect iframe URL for this browser (docs §7.2).
@@ -73,6 +103,11 @@ func (h *Handler) connectURL(ctx context.Context, r *http.Request, tag, lang str
 	q.Set("consentEnable", "true")
 	q.Set("customerName", "Flinks Link")
 	q.Set("institutionFilterEnable", "true")
+	// Connect stops after three refused sign-ins (MAXIMUM_RETRY_REACHED)
+	// rather than letting the bank lock the person out, and offers a close
+	// button (COMPONENT_CLOSE_SESSION); the page explains both.
+	q.Set("maximumRetry", "3")
+	q.Set("closeEnable", "true")
 	if h.cfg.Demo {
 		q.Set("demo", "true")
 	}

@@ -51,6 +51,8 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	rl := h.cfg.RateLimits
 	e.GET("/connect/callback", h.handleConnectCallback, rateLimits(rl.Off,
 		per(rl.Callback, h.sessionOrIP), per(rl.CallbackPerIP, ipOf), per(rl.CallbackGlobal, everyone))...)
+	// A fresh Connect URL (new authorize token) for the landing page's frame.
+	e.GET(connectFramePath, h.handleConnectFrame)
 	// The language switch.
 	e.POST("/language", h.handleLanguage)
 	// This browser's links.

@@ -20,10 +20,15 @@ type Messages struct {
 	AppName, SkipToContent, NavLinkAccount, NavLinks, MainNav, Footer string
 
 	// Landing page.
-	HomeTitle, HomeHeading, HomeIntro                         string
-	HomeStep1, HomeStep2, HomeStep3                           string
-	ConnectFrameTitle, ConnectTrouble, ReloadPage             string
-	ConnectErrorTitle, ConnectErrorToken, ConnectErrorRetry   string
+	HomeTitle, HomeHeading, HomeIntro                       string
+	HomeStep1, HomeStep2, HomeStep3                         string
+	ConnectFrameTitle, ConnectTrouble, ReloadPage           string
+	ConnectErrorTitle, ConnectErrorToken, ConnectErrorRetry string
+	// ConnectSteps words Flinks Connect's progress events under the frame
+	// (only these; other steps show nothing new); ConnectStates are the
+	// ends of a Connect session that leave nothing linked.
+	ConnectSteps                                              map[string]string
+	ConnectStates                                             map[string]ConnectStateText
 	SandboxUsers, SandboxIntro1, SandboxIntro2, SandboxIntro3 string
 	SandboxMFA                                                func(answers string) string
 
@@ -65,6 +70,9 @@ type Messages struct {
 	Errors map[string]ErrorText
 }
 
+// ConnectStateText is what the page says when Connect ends without a link.
+type ConnectStateText struct{ Heading, Message, Action string }
+
 // ErrorText is one error's heading, explanation and hints.
 type ErrorText struct {
 	Heading, Message string
@@ -84,6 +92,24 @@ var english = Messages{
 	HomeStep3:         "Your account summary appears on the next page, on its own.",
 	ConnectFrameTitle: "Flinks Connect: sign in to your bank", ConnectTrouble: "Trouble with the window above?", ReloadPage: "Reload the page",
 	ConnectErrorTitle: "Flinks Connect could not be opened.",
+	ConnectSteps: map[string]string{
+		"COMPONENT_LOAD_CONSENT":              "Review what you agree to share.",
+		"COMPONENT_LOAD_INSTITUTION_SELECTOR": "Choose your bank.",
+		"COMPONENT_LOAD_CREDENTIAL":           "Sign in with your online banking username and password.",
+		"COMPONENT_LOAD_CREDENTIAL_RETRY":     "Your bank did not accept the sign-in. Check it and try again.",
+		"SUBMIT_CREDENTIAL":                   "Checking your sign-in with your bank…",
+		"COMPONENT_LOAD_MFA":                  "Your bank asks a security question.",
+		"COMPONENT_LOAD_MFA_RETRY":            "Your bank did not accept the answer. Try again.",
+		"SUBMIT_MFA":                          "Checking your answer with your bank…",
+		"COMPONENT_LOAD_ACCOUNT_SELECTION":    "Choose the accounts to share.",
+		"REDIRECT":                            "Connected. Opening your summary…",
+	},
+	ConnectStates: map[string]ConnectStateText{
+		"denied":   {"You chose not to share your data", "Nothing was shared with this app, and nothing was linked.", "Start again"},
+		"closed":   {"You closed the Flinks window", "Nothing was linked.", "Open Flinks Connect again"},
+		"maxretry": {"Too many sign-in attempts", "Your bank refused the sign-in several times, so Flinks stopped to protect your account. Check your username and password on your bank's website, then start again.", "Start again"},
+		"expired":  {"The Flinks window expired", "It was open too long without being used. A new one opens in a moment; if it does not, open it again.", "Open Flinks Connect again"},
+	},
 	ConnectErrorToken: "We could not get a one-time authorization from Flinks. This is usually temporary.",
 	ConnectErrorRetry: "to try again.",
 	SandboxUsers:      "Sandbox users", SandboxIntro1: "This is a demo: Flinks is simulated by the app's built-in sandbox. In Connect choose",
@@ -191,6 +217,24 @@ var french = Messages{
 	HomeStep3:         "Le résumé de vos comptes s'affiche ensuite de lui-même.",
 	ConnectFrameTitle: "Flinks Connect : connexion à votre banque", ConnectTrouble: "Un problème avec la fenêtre ci-dessus?", ReloadPage: "Rechargez la page",
 	ConnectErrorTitle: "Impossible d'ouvrir Flinks Connect.",
+	ConnectSteps: map[string]string{
+		"COMPONENT_LOAD_CONSENT":              "Vérifiez ce que vous acceptez de partager.",
+		"COMPONENT_LOAD_INSTITUTION_SELECTOR": "Choisissez votre banque.",
+		"COMPONENT_LOAD_CREDENTIAL":           "Connectez-vous avec le nom d'utilisateur et le mot de passe de vos services bancaires en ligne.",
+		"COMPONENT_LOAD_CREDENTIAL_RETRY":     "Votre banque n'a pas accepté la connexion. Vérifiez-la et réessayez.",
+		"SUBMIT_CREDENTIAL":                   "Vérification de votre connexion auprès de votre banque…",
+		"COMPONENT_LOAD_MFA":                  "Votre banque pose une question de sécurité.",
+		"COMPONENT_LOAD_MFA_RETRY":            "Votre banque n'a pas accepté la réponse. Réessayez.",
+		"SUBMIT_MFA":                          "Vérification de votre réponse auprès de votre banque…",
+		"COMPONENT_LOAD_ACCOUNT_SELECTION":    "Choisissez les comptes à partager.",
+		"REDIRECT":                            "Connexion réussie. Ouverture de votre résumé…",
+	},
+	ConnectStates: map[string]ConnectStateText{
+		"denied":   {"Vous avez choisi de ne pas partager vos données", "Rien n'a été partagé avec cette application, et aucun compte n'a été lié.", "Recommencer"},
+		"closed":   {"Vous avez fermé la fenêtre Flinks", "Aucun compte n'a été lié.", "Rouvrir Flinks Connect"},
+		"maxretry": {"Trop de tentatives de connexion", "Votre banque a refusé la connexion plusieurs fois; Flinks s'est donc arrêté pour protéger votre compte. Vérifiez votre nom d'utilisateur et votre mot de passe sur le site de votre banque, puis recommencez.", "Recommencer"},
+		"expired":  {"La fenêtre Flinks a expiré", "Elle est restée ouverte trop longtemps sans être utilisée. Une nouvelle s'ouvre dans un instant; sinon, rouvrez-la.", "Rouvrir Flinks Connect"},
+	},
 	ConnectErrorToken: "Nous n'avons pas pu obtenir d'autorisation à usage unique de Flinks. C'est généralement temporaire.",
 	ConnectErrorRetry: "pour réessayer.",
 	SandboxUsers:      "Utilisateurs du bac à sable", SandboxIntro1: "Ceci est une démo : Flinks est simulé par le bac à sable intégré. Dans Connect, choisissez",

@@ -4,6 +4,8 @@
 // This package imports no other package of the project.
 package views
 
+import "slices"
+
 // Page is what every full page tells the layout.
 type Page struct {
 	Title     string // the part before " · Flinks Link"
@@ -21,6 +23,12 @@ type HomeView struct {
 	Sandbox       bool   // the embedded Flinks sandbox is in use
 	Scenarios     []ScenarioView
 	ConnectError  string // set when the Connect URL could not be built (e.g. the authorize token failed)
+	// FrameURL gives a fresh Connect URL (a new authorize token) as JSON, for
+	// the page to reload the frame before or after its token expires.
+	FrameURL string
+	// RefreshAfterMs is when, untouched, the frame is reloaded with a new
+	// token (authorize tokens die after 15 to 30 minutes).
+	RefreshAfterMs int64
 	// Pending is the sandbox's pending-duration control; nil hides it.
 	Pending *PendingControlView
 }
@@ -263,4 +271,19 @@ type CodeView struct {
 	Message   string
 	Action    string
 	DocsURL   string
+}
+
+// connectStateNames are the ends of a Connect session the landing page
+// explains: consent refused, the window closed, the bank's retry cap hit, the
+// authorize token expired.
+var connectStateNames = []string{"denied", "closed", "maxretry", "expired"}
+
+// sortedKeys returns m's keys in order, for a stable page.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

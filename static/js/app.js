@@ -42,9 +42,26 @@
   });
 
   // Flinks Connect's postMessage events. Only messages from the Connect frame,
-  // from its origin, are read; REDIRECT moves this page to our redirect handler
-  // (the same URL Connect navigates its frame to; the handler is idempotent and
-  // the flag below keeps this page from following twice).
+  // from its origin, are read:
+  //  - known progress steps are put in words under the frame (never the raw
+  //    step name);
+  //  - REDIRECT moves this page to our redirect handler (the same URL Connect
+  //    navigates its frame to; the handler is idempotent and the flag below
+  //    keeps this page from following twice);
+  //  - refused consent, a closed window and the bank's retry cap show a plain
+  //    state with a way to start again;
+  //  - the authorize token is replaced before it expires (when the frame sits
+  //    unused) and on TOKEN_INVALID, by reloading the frame with a fresh URL
+  //    from the server.
+  var engagingSteps = {
+    COMPONENT_LOAD_CREDENTIAL: true, COMPONENT_LOAD_CREDENTIAL_RETRY: true, SUBMIT_CREDENTIAL: true,
+    COMPONENT_LOAD_MFA: true, COMPONENT_LOAD_MFA_RETRY: true, SUBMIT_MFA: true,
+    COMPONENT_LOAD_ACCOUNT_SELECTION: true, ACCOUNT_SELECTED: true
+  };
+  var endStates = {
+    COMPONENT_DENY_CONSENT: "denied", COMPONENT_DENY_TERMS: "denied",
+    COMPONENT_CLOSE_SESSION: "closed", MAXIMUM_RETRY_REACHED: "maxretry"
+  };
   document.addEventListener("DOMContentLoaded", function () {
     var frame = document.getElementById("flinks-connect");
     if (!frame) return;
@@ -52,6 +69,63 @@
     var callbackPath = frame.getAttribute("data-callback-path");
     var followed = false;
     var log = document.getElementById("connect-events");
+    var panel = document.getElementById("connect-state");
+    var words = {};
+    document.querySelectorAll("#connect-step-words [data-step]").forEach(function (li) {
+      words[li.getAttribute("data-step")] = li.textContent;
+    });
+    // Once the person is signing in, the frame is never reloaded under them.
+    var engaged = false;
+    var retriedToken = false;
+    var timer = null;
+
+    function showState(name) {
+      if (!panel) return;
+      var shown = null;
+      panel.querySelectorAll("[data-connect-state]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-connect-state") !== name;
+        if (!el.hidden) shown = el;
+      });
+      panel.hidden = !shown;
+      // A closed window or the retry cap leave nothing to do in the frame.
+      frame.hidden = name === "closed" || name === "maxretry";
+      if (log) log.textContent = "";
+      var heading = shown && shown.querySelector("h3");
+      if (heading) heading.focus();
+    }
+    function hideState() {
+      if (panel) panel.hidden = true;
+      frame.hidden = false;
+    }
+    function schedule() {
+      clearTimeout(timer);
+      var ms = parseInt(frame.getAttribute("data-refresh-after-ms"), 10);
+      if (ms > 0) {
+        timer = setTimeout(function () { if (!engaged) reloadFrame().catch(schedule); }, ms);
+      }
+    }
+    function reloadFrame() {
+      return fetch(frame.getAttribute("data-frame-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (resp) { return resp.ok ? resp.json() : Promise.reject(new Error("HTTP " + resp.status)); })
+        .then(function (body) {
+          var next = new URL(body.url, window.location.href);
+          if (next.origin !== connectOrigin) throw new Error("unexpected Connect origin");
+          engaged = false;
+          frame.src = next.href;
+          frame.setAttribute("data-reloads", String(parseInt(frame.getAttribute("data-reloads") || "0", 10) + 1));
+          hideState();
+          schedule();
+        });
+    }
+    if (panel) {
+      panel.addEventListener("click", function (evt) {
+        if (!evt.target.closest("[data-connect-restart]")) return;
+        reloadFrame().catch(function () { window.location.reload(); });
+        frame.focus();
+      });
+    }
+    schedule();
+
     window.addEventListener("message", function (evt) {
       if (evt.origin !== connectOrigin || evt.source !== frame.contentWindow) return;
       var data = evt.data;
@@ -59,8 +133,25 @@
         try { data = JSON.parse(data); } catch (e) { return; }
       }
       if (!data || typeof data.step !== "string") return;
-      if (log) log.textContent = "Flinks Connect: " + data.step;
-      if (data.step !== "REDIRECT" || followed || typeof data.url !== "string") return;
+      var step = data.step;
+      if (engagingSteps[step]) engaged = true;
+      if (log && Object.prototype.hasOwnProperty.call(words, step)) log.textContent = words[step];
+      if (step === "COMPONENT_ACCEPT_CONSENT" || step === "APP_MOUNTED") hideState();
+      if (endStates[step]) {
+        showState(endStates[step]);
+        return;
+      }
+      if (step === "TOKEN_INVALID") {
+        // Once on its own; if the new token fails too, say so.
+        if (!retriedToken) {
+          retriedToken = true;
+          reloadFrame().catch(function () { showState("expired"); });
+        } else {
+          showState("expired");
+        }
+        return;
+      }
+      if (step !== "REDIRECT" || followed || typeof data.url !== "string") return;
       var target;
       try { target = new URL(data.url, window.location.href); } catch (e) { return; }
       if (target.origin !== window.location.origin || target.pathname !== callbackPath) return;
