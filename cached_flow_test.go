@@ -162,3 +162,74 @@ func TestAccountSelectorAndDays365(t *testing.T) {
 		t.Errorf("the oldest transaction is %v old; with Days365 the sandbox returns more than 90 days", age.Round(24*time.Hour))
 	}
 }
+
+// "Refresh from the bank" is a live Authorize {LoginId, MostRecentCached:
+// false, Save: true}. When the bank asks a security question (203), the link
+// says so and continues in Connect on that RequestId; answering it there
+// refreshes the same LoginId, and the link reads the new data.
+func TestRefreshFromTheBankThroughASecurityQuestion(t *testing.T) {
+	clock := flinkstest.NewClock(time.Now())
+	base := launchApp(t, appOptions{sandboxNow: clock.Now}).base
+	b := newHTTPBrowser(t)
+	redirect := connectThroughSandbox(t, b, base, "test_refresh_mfa")
+	loginID := redirect.Query().Get("loginId")
+	resp, _ := b.get(redirect.String())
+	linkPath := resp.Header.Get("Location")
+	waitLink(t, b, base, linkPath, 60*time.Second, pendingPolled)
+	clock.Advance(time.Second)
+	waitLink(t, b, base, linkPath, 60*time.Second, isReady)
+	_, page := b.get(base + linkPath)
+	if page.Find("[data-testid=refresh-bank]").Length() != 1 || page.Find("[data-testid=refresh]").Length() != 1 {
+		t.Fatal("the ready link does not offer both Re-read saved data and Refresh from the bank")
+	}
+
+	pageURL, _ := url.Parse(base + linkPath)
+	resp, _ = b.submit(pageURL, page, "[data-testid=refresh-bank]", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Refresh from the bank answered %d", resp.StatusCode)
+	}
+	doc := waitLink(t, b, base, linkPath, 60*time.Second, func(state string, _ int) bool { return state == "failed" || state == "ready" })
+	if code := doc.Find("[data-testid=failure-code]").Text(); code != "MFA_REQUIRED" {
+		t.Fatalf("after the live Authorize the link shows %q, want MFA_REQUIRED", code)
+	}
+	reconnect, ok := doc.Find("[data-testid=reconnect]").Attr("href")
+	if !ok {
+		t.Fatal("no Continue in Flinks Connect on the security-question failure")
+	}
+	calls := strings.Join(apiCalls(t, b, base, linkPath), ", ")
+	if !strings.HasSuffix(calls, "Authorize Non-Authoritative Information") {
+		t.Errorf("calls %s; want the live Authorize's 203 last", calls)
+	}
+
+	// The landing page resumes that RequestId in Connect, straight at the question.
+	_, home := b.get(base + reconnect)
+	if home.Find("[data-testid=reconnecting]").Length() != 1 {
+		t.Error("the reconnect page does not say why Connect opens")
+	}
+	src, _ := home.Find("[data-testid=connect-iframe]").Attr("src")
+	connectURL, err := url.Parse(src)
+	if err != nil || connectURL.Query().Get("requestId") == "" {
+		t.Fatalf("Connect URL %q does not resume a requestId", src)
+	}
+	_, mfa := b.get(connectURL.String())
+	prompt := strings.TrimSpace(mfa.Find("label[for=answer]").Text())
+	answer := map[string]string{"What city were you born in?": "Montreal", "What is the best country on earth?": "Canada", "What shape do people like most?": "Triangle"}[prompt]
+	if answer == "" {
+		t.Fatalf("resumed Connect does not open at the security question (prompt %q)", prompt)
+	}
+	resp, _ = b.submit(connectURL, mfa, "input[name=answer]", map[string]string{"answer": answer})
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || back.Query().Get("loginId") != loginID {
+		t.Fatalf("after the answer Connect answered %d → %q; want a redirect with the same LoginId", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = b.get(back.String())
+	if resp.Header.Get("Location") != linkPath {
+		t.Fatalf("the redirect went to %q, want the same link %s", resp.Header.Get("Location"), linkPath)
+	}
+	waitLink(t, b, base, linkPath, 60*time.Second, pendingPolled)
+	clock.Advance(time.Second) // the refresh's scrape ends
+	doc = waitLink(t, b, base, linkPath, 60*time.Second, isReady)
+	if n := doc.Find("[data-testid=account]").Length(); n < 3 {
+		t.Errorf("refreshed summary shows %d accounts", n)
+	}
+}

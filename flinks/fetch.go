@@ -27,6 +27,11 @@ type FetchOptions struct {
 	// AccountsFilter restricts the data to these account Ids (those chosen in
 	// Connect's account selector); empty means every account.
 	AccountsFilter []string
+	// Live makes the Authorize a refresh from the bank ({LoginId,
+	// MostRecentCached: false, Save: true}) instead of a read of Flinks'
+	// cache. The bank may then ask a security question: the 203 ends the
+	// fetch with an error whose RequestId resumes that question in Connect.
+	Live bool
 	// ResumeRequestID, when set (after a process restart), makes FetchCached start
 	// by polling GetAccountsDetailAsync with it; if Flinks no longer knows it
 	// (SESSION_NONEXISTENT/SESSION_EXPIRED) it falls back to Authorize. That
@@ -335,17 +340,26 @@ func (f *fetcher) authorize(ctx context.Context) error {
 		f.attempt = attempt
 		// No token in the request: each attempt mints a fresh one, since a token
 		// is single use and a failed attempt may have consumed it.
-		resp, err := f.c.authorize(ctx, f.obs, AuthorizeRequest{LoginID: f.loginID, MostRecentCached: true})
+		req := AuthorizeRequest{LoginID: f.loginID, MostRecentCached: true}
+		if f.o.Live {
+			req = AuthorizeRequest{LoginID: f.loginID, MostRecentCached: false, Save: true}
+		}
+		resp, err := f.c.authorize(ctx, f.obs, req)
 		if err != nil {
 			return err
 		}
 		if resp.NeedsMFA() {
-			// Cached mode never contacts the bank, so a challenge here cannot be
-			// answered by this flow: the person has to go through Connect again.
+			// This flow cannot answer a security question: the person answers it
+			// in Connect, which resumes this RequestId (Connect's requestId).
+			f.requestID = resp.RequestID
+			msg := "security challenge on a cached Authorize"
+			if f.o.Live {
+				msg = "the bank asks a security question to refresh"
+			}
 			return &Error{
 				Endpoint:   epAuthorize,
 				StatusCode: resp.HTTPStatusCode,
-				Message:    "security challenge on a cached Authorize",
+				Message:    msg,
 				RequestID:  resp.RequestID,
 			}
 		}

@@ -46,6 +46,7 @@ func (h *Handler) longerThanUsual(l store.Link) bool {
 func (h *Handler) addLinkActions(c echo.Context, l store.Link, snap store.Snapshot, v *views.LinkView) {
 	if l.State != store.StateFailed && l.State != store.StateTimedOut {
 		v.RefreshURL = linkPath(l.ID) + "/refresh"
+		v.RefreshBankURL = linkPath(l.ID) + "/refresh-bank"
 	}
 	if l.State != store.StateReady {
 		v.Status.SummaryNote = h.msgs(c).ShowingEarlierData(formatTimestamp(snap.FetchedAt, h.lang(c)))
@@ -86,11 +87,25 @@ func (h *Handler) handleLinkRow(c echo.Context) error {
 // handleLinkRefresh is "Refresh data": a new cached fetch of a link whose last
 // fetch ended. While one runs it is refused with 409 (store.ErrBusy).
 func (h *Handler) handleLinkRefresh(c echo.Context) error {
+	return h.refreshWith(c, h.store.StartNewFetch)
+}
+
+// handleLinkRefreshFromBank is "Refresh from the bank": a new fetch whose
+// Authorize asks Flinks to sign in to the bank now (MostRecentCached false,
+// Save true). A bank that asks a security question ends it in MFA_REQUIRED,
+// whose page continues in Connect on the same RequestId.
+func (h *Handler) handleLinkRefreshFromBank(c echo.Context) error {
+	return h.refreshWith(c, h.store.StartRefreshFromBank)
+}
+
+// refreshWith starts a link's next fetch with start and answers like the
+// refresh forms expect.
+func (h *Handler) refreshWith(c echo.Context, start func(context.Context, string) (store.Link, error)) error {
 	link, err := h.ownedLink(c)
 	if err != nil {
 		return err
 	}
-	link, err = h.store.StartNewFetch(c.Request().Context(), link.ID)
+	link, err = start(c.Request().Context(), link.ID)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ var codeCatalogueFR = map[string]codeText{
 	flinks.CodeNetwork:                   {"Flinks injoignable", "Nous n'avons pas pu joindre Flinks, ou ses réponses se sont interrompues ou ne sont pas arrivées à temps, plusieurs fois de suite.", "Réessayez dans quelques minutes."},
 	flinks.CodeForeignData:               {"Données d'une autre connexion", "Flinks a répondu avec les données d'une autre connexion bancaire : nous n'en avons rien gardé ni affiché.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 	flinks.CodeMalformed:                 {"Réponse illisible de Flinks", "Flinks a répondu avec des données illisibles, même après de nouveaux essais.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
-	flinks.CodeMFARequired:               {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Liez de nouveau le compte depuis le début et répondez à la question."},
+	flinks.CodeMFARequired:               {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Continuez dans Flinks Connect et répondez-y là."},
 	flinks.CodeUnexpected:                {"Un problème est survenu", "La requête à Flinks a échoué de façon inattendue.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 }
 

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"flinkslink/flinks"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -107,6 +109,21 @@ func (h *Handler) handleConnectCallback(c echo.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if !created && link.State.Terminal() && link.ErrorCode == flinks.CodeMFARequired {
+		// Back from answering the bank's question in Connect (a resumed
+		// RequestId): the data can be read now.
+		next, err := h.store.StartNewFetch(c.Request().Context(), link.ID)
+		switch {
+		case err == nil:
+			link = next
+		case errors.Is(err, store.ErrBusy): // a duplicate of this redirect started it
+			if link, err = h.store.LinkForSession(c.Request().Context(), sid, link.ID); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
 	}
 	if created || !link.State.Terminal() {
 		h.fetcher.Start(link.ID, link.Fetch)

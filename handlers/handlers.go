@@ -28,6 +28,7 @@ type Store interface {
 	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)
 	Snapshot(ctx context.Context, linkID string) (store.Snapshot, error)
 	StartNewFetch(ctx context.Context, linkID string) (store.Link, error)
+	StartRefreshFromBank(ctx context.Context, linkID string) (store.Link, error)
 	LoginID(ctx context.Context, linkID string) (string, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error

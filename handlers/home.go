@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"flinkslink/flinks"
 	"flinkslink/views"
 )
 
@@ -48,7 +49,15 @@ func (h *Handler) handleHome(c echo.Context) error {
 		Scenarios:      h.cfg.Scenarios,
 		Pending:        h.pendingView(c, false),
 	}
-	connect, err := h.connectURL(c.Request().Context(), c.Request(), tag, h.lang(c))
+	// ?reconnect={link}: the link's fetch stopped at the bank's security
+	// question; Connect resumes that RequestId so the person answers it.
+	var resume string
+	if id := c.QueryParam("reconnect"); id != "" {
+		if l, err := h.ownedLinkByID(c, id); err == nil && l.ErrorCode == flinks.CodeMFARequired && l.RequestID != "" {
+			resume, v.Reconnecting = l.RequestID, true
+		}
+	}
+	connect, err := h.connectURLResuming(c.Request().Context(), c.Request(), tag, h.lang(c), resume)
 	if err != nil {
 		// The page still renders: the person learns why Connect is missing
 		// instead of staring at an empty frame.
@@ -91,8 +100,17 @@ func (h *Handler) handleConnectFrame(c echo.Context) error {
 
 // connectURL builds the Flinks Connect iframe URL for this browser (docs §7.2).
 func (h *Handler) connectURL(ctx context.Context, r *http.Request, tag, lang string) (*url.URL, error) {
+	return h.connectURLResuming(ctx, r, tag, lang, "")
+}
+
+// connectURLResuming is connectURL that, with a RequestId, resumes its
+// security question in Connect (requestId, Flinks' "resume" parameter).
+func (h *Handler) connectURLResuming(ctx context.Context, r *http.Request, tag, lang, requestID string) (*url.URL, error) {
 	u := *h.cfg.ConnectURL
 	q := u.Query()
+	if requestID != "" {
+		q.Set("requestId", requestID)
+	}
 	q.Set("redirectUrl", h.publicBase(r)+callbackPath)
 	// Connect navigates its own frame to redirectUrl; the redirect handler then
 	// moves the top window (see handleConnectCallback), and the page's script also

@@ -14,8 +14,12 @@ import (
 // ownedLink loads the link named in the path if it belongs to this browser's
 // session; anyone else gets store.ErrNotFound (a 404), whether or not it exists.
 func (h *Handler) ownedLink(c echo.Context) (store.Link, error) {
+	return h.ownedLinkByID(c, c.Param("id"))
+}
+
+// ownedLinkByID is ownedLink for an id given elsewhere than the path.
+func (h *Handler) ownedLinkByID(c echo.Context, id string) (store.Link, error) {
 	sid := h.session(c).get(keySessionID)
-	id := c.Param("id")
 	if sid == "" || !linkIDPattern.MatchString(id) {
 		return store.Link{}, store.ErrNotFound
 	}

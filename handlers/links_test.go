@@ -735,7 +735,7 @@ func TestLinksFeatureSpeaksFrench(t *testing.T) {
 	_, doc := b.get("/links", fr...)
 	readyRow := rowFor(doc, ready)
 	for sel, want := range map[string]string{
-		"[data-testid=row-refresh]": "Actualiser les données",
+		"[data-testid=row-refresh]": "Relire les données enregistrées",
 		"[data-testid=row-badge]":   "Prêt",
 		"[data-testid=start-over]":  "Recommencer",
 		"[data-testid=row-open]":    "Ouvrir",
@@ -749,7 +749,7 @@ func TestLinksFeatureSpeaksFrench(t *testing.T) {
 		t.Errorf("delete page in French: %q", got)
 	}
 	_, doc = b.get(ready, fr...)
-	if got := doc.Find("[data-testid=refresh]").Text(); got != "Actualiser les données" {
+	if got := doc.Find("[data-testid=refresh]").Text(); got != "Relire les données enregistrées" {
 		t.Errorf("link page refresh %q", got)
 	}
 	_, doc = b.get(running, fr...)

@@ -18,6 +18,8 @@ var frenchNotes = []struct {
 	{regexp.MustCompile(`^Attached to the fetch already running for this bank connection\. ?`), "Rattachée à la récupération déjà en cours pour cette connexion bancaire. "},
 	{regexp.MustCompile(`^Received the bank connection from Flinks Connect$`), "Connexion bancaire reçue de Flinks Connect"},
 	{regexp.MustCompile(`^Started fetch (\d+)$`), "Récupération $1 commencée"},
+	{regexp.MustCompile(`^Started fetch (\d+): a refresh from the bank$`), "Récupération $1 commencée : une actualisation auprès de la banque"},
+	{regexp.MustCompile(`^Asking Flinks to refresh from the bank \(Authorize, MostRecentCached false\)$`), "Demande à Flinks d'actualiser auprès de la banque (Authorize, MostRecentCached false)"},
 	{regexp.MustCompile(`^Opening a cached session with Flinks \(Authorize, MostRecentCached\)$`), "Ouverture d'une session en mode cache avec Flinks (Authorize, MostRecentCached)"},
 	{regexp.MustCompile(`^Requesting account details \(GetAccountsDetail\)$`), "Demande du détail des comptes (GetAccountsDetail)"},
 	{regexp.MustCompile(`^Flinks is still collecting the data \(202, answer (\d+)\)$`), "Flinks recueille encore les données (202, réponse $1)"},

@@ -65,6 +65,7 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	// confirmation page, then the POST), Start over (a new session).
 	e.GET("/links/:id/row", h.handleLinkRow)
 	e.POST("/links/:id/refresh", h.handleLinkRefresh, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
+	e.POST("/links/:id/refresh-bank", h.handleLinkRefreshFromBank, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
 	e.GET("/links/:id/delete", h.handleLinkDeleteConfirm)
 	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimits(rl.Off, per(rl.Delete, h.sessionOrIP))...)
 	e.POST(startOverPath, h.handleStartOver)

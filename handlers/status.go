@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -111,7 +112,7 @@ func failureView(l store.Link, lang string) views.FailureView {
 		code = flinks.CodeTimedOut
 	}
 	info := describeCodeIn(code, lang)
-	return views.FailureView{
+	v := views.FailureView{
 		Code:      code,
 		Title:     info.Title,
 		Message:   info.Message,
@@ -120,6 +121,11 @@ func failureView(l store.Link, lang string) views.FailureView {
 		DocsURL:   info.Docs,
 		RawDetail: l.ErrorMessage,
 	}
+	if code == flinks.CodeMFARequired && l.RequestID != "" {
+		// The bank's question can be answered in Connect, on that RequestId.
+		v.ReconnectURL = "/?" + url.Values{"reconnect": {l.ID}}.Encode()
+	}
+	return v
 }
 
 // pollEveryAttr renders a duration for htmx's "every" trigger.

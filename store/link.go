@@ -60,6 +60,7 @@ type Link struct {
 	ErrorMessage string
 
 	Fetch          int       // fetch generation: 1 for the first fetch, +1 for each StartNewFetch
+	Live           bool      // the current fetch refreshes from the bank (StartRefreshFromBank), not from Flinks' cache
 	FetchStartedAt time.Time // when the current fetch generation started
 	CreatedAt      time.Time
 	UpdatedAt      time.Time // when a fetch last reached a terminal state; CreatedAt until then
@@ -76,7 +77,7 @@ type NewLink struct {
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at`
+	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
 const terminalStates = `('ready', 'failed', 'timed_out')`
@@ -328,6 +329,16 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 // It returns ErrBusy if the current fetch has not reached a terminal state, and ErrNotFound if the link
 // does not exist. The previous snapshot stays readable until CompleteFetch replaces it.
 func (db *DB) StartNewFetch(ctx context.Context, linkID string) (Link, error) {
+	return db.startNewFetch(ctx, linkID, false)
+}
+
+// StartRefreshFromBank is StartNewFetch for a fetch that refreshes the data
+// from the bank (a live Authorize) instead of reading Flinks' cache.
+func (db *DB) StartRefreshFromBank(ctx context.Context, linkID string) (Link, error) {
+	return db.startNewFetch(ctx, linkID, true)
+}
+
+func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link, error) {
 	now := db.timestamp()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -349,18 +360,18 @@ func (db *DB) StartNewFetch(ctx context.Context, linkID string) (Link, error) {
 	link.State = StateReceived
 	link.RequestID, link.Polls, link.NextPollAt = "", 0, time.Time{}
 	link.ErrorCode, link.ErrorMessage = "", ""
-	link.FetchStartedAt = now
+	link.FetchStartedAt, link.Live = now, live
 	_, err = tx.ExecContext(ctx, `
 		UPDATE links SET fetch = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
-			error_code = '', error_message = '', fetch_started_at = ?
+			error_code = '', error_message = '', fetch_started_at = ?, live = ?
 		WHERE id = ?`,
-		link.Fetch, link.State, millis(now), linkID)
+		link.Fetch, link.State, millis(now), live, linkID)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
 	err = insertEvent(ctx, tx, Event{
 		LinkID: linkID, Fetch: link.Fetch, At: now, State: StateReceived,
-		Note: fmt.Sprintf("Started fetch %d", link.Fetch),
+		Note: startNote(link.Fetch, live),
 	})
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
@@ -443,7 +454,7 @@ func scanLink(s scanner) (Link, error) {
 		fetchStartedAt, createdAt, updatedAt int64
 	)
 	err := s.Scan(&l.ID, &l.SessionID, &l.Institution, &l.Tag, &accountIDs, &l.State, &l.RequestID,
-		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt)
+		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrNotFound
 	} else if err != nil {
@@ -480,4 +491,12 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 		return 0, fmt.Errorf("store: move session links: %w", err)
 	}
 	return int(n), db.noteWrite(nil)
+}
+
+// startNote is the timeline's first entry of a new fetch.
+func startNote(fetch int, live bool) string {
+	if live {
+		return fmt.Sprintf("Started fetch %d: a refresh from the bank", fetch)
+	}
+	return fmt.Sprintf("Started fetch %d", fetch)
 }

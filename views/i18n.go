@@ -43,6 +43,7 @@ type Messages struct {
 	NextCheckNow                                    string
 	WhatYouCanDo, FlinksCode, AboutCode, FlinksSaid string
 	TryAgain, LinkAnother                           string
+	ContinueInConnect, Reconnecting                 string
 	ShowingEarlierData                              func(when string) string
 
 	// Summary.
@@ -147,6 +148,8 @@ var english = Messages{
 	NextCheckNow: "now",
 	WhatYouCanDo: "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
 	TryAgain: "Try again", LinkAnother: "Link another account",
+	ContinueInConnect:  "Continue in Flinks Connect",
+	Reconnecting:       "Your bank asks a security question before Flinks can refresh your data. Answer it below; your summary updates once it is done.",
 	ShowingEarlierData: func(when string) string { return "Showing the data received " + when + "." },
 
 	Institution: "Institution", AccountHolder: "Account holder", LastRefreshed: "Last refreshed by Flinks",
@@ -272,6 +275,8 @@ var french = Messages{
 	NextCheckNow: "maintenant",
 	WhatYouCanDo: "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
 	TryAgain: "Réessayer", LinkAnother: "Lier un autre compte",
+	ContinueInConnect:  "Continuer dans Flinks Connect",
+	Reconnecting:       "Votre banque pose une question de sécurité avant que Flinks puisse actualiser vos données. Répondez-y ci-dessous; votre résumé se met à jour ensuite.",
 	ShowingEarlierData: func(when string) string { return "Données reçues le " + when + "." },
 
 	Institution: "Institution", AccountHolder: "Titulaire", LastRefreshed: "Dernière mise à jour par Flinks",

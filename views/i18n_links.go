@@ -15,6 +15,7 @@ type LinksMessages struct {
 	// Links list.
 	LinksIntro, LinksCaption, Actions, Open                     string
 	RefreshData, RefreshHint, RefreshRunning                    string
+	RefreshBank, RefreshBankHint                                string
 	Delete, DeleteRunningHint                                   string
 	StartOver, StartOverHint, StartOverConfirm, LinkAnotherLink string
 	// Notices shown on the list after an action, by the ?done= value.
@@ -52,7 +53,8 @@ var englishLinks = LinksMessages{
 	LinksIntro:   "The bank connections made in this browser, newest first. Open one to see its status and account summary.",
 	LinksCaption: "Links made in this browser",
 	Actions:      "Actions", Open: "Open",
-	RefreshData: "Refresh data", RefreshHint: "Ask Flinks for this connection's latest data again",
+	RefreshData: "Re-read saved data", RefreshHint: "Reads again the data Flinks last collected from your bank. It does not contact your bank.",
+	RefreshBank: "Refresh from the bank", RefreshBankHint: "Asks Flinks to sign in to your bank now and collect fresh data. Your bank may ask a security question.",
 	RefreshRunning: "A fetch is running; wait until it ends",
 	Delete:         "Delete", DeleteRunningHint: "A fetch is running: it can be deleted once it ends",
 	StartOver:        "Start over",
@@ -107,7 +109,8 @@ var frenchLinks = LinksMessages{
 	LinksIntro:   "Les connexions bancaires faites dans ce navigateur, les plus récentes d'abord. Ouvrez-en une pour voir son état et le résumé des comptes.",
 	LinksCaption: "Liaisons faites dans ce navigateur",
 	Actions:      "Actions", Open: "Ouvrir",
-	RefreshData: "Actualiser les données", RefreshHint: "Redemander à Flinks les données les plus récentes de cette connexion",
+	RefreshData: "Relire les données enregistrées", RefreshHint: "Relit les données que Flinks a recueillies en dernier auprès de votre banque, sans contacter votre banque.",
+	RefreshBank: "Actualiser auprès de la banque", RefreshBankHint: "Demande à Flinks de se connecter à votre banque maintenant et de recueillir des données à jour. Votre banque peut poser une question de sécurité.",
 	RefreshRunning: "Une récupération est en cours; attendez qu'elle se termine",
 	Delete:         "Supprimer", DeleteRunningHint: "Une récupération est en cours : la suppression sera possible quand elle sera terminée",
 	StartOver:        "Recommencer",
@@ -159,6 +162,7 @@ var frenchLinks = LinksMessages{
 		"test_flaky":               "Données en attente ~10 s; les 3 premiers appels Async de chaque RequestId échouent (500 AGGREGATION_ERROR, 503 HTML, 502 HTML), puis réponses normales",
 		"test_expired":             "Données en attente ~60 s; le 4e appel Async du premier RequestId répond 400 SESSION_NONEXISTENT; un nouvel Authorize en cache fonctionne ensuite",
 		"test_no_transactions":     "Comptes sans aucune transaction (Transactions: []); données en attente ~10 s",
+		"test_refresh_mfa":         "Pas de MFA au départ; une actualisation auprès de la banque pose une question de sécurité (203) : continuez dans Connect (son requestId), répondez Montreal / Canada / Triangle, et les données sont actualisées (~10 s)",
 		"test_question_not_found":  "L'Authorize en cache répond 401 QUESTION_NOT_FOUND (échec d'une actualisation nocturne rejoué), mais son RequestId lit encore les données en cache : un résumé daté qui invite à reconnecter",
 		"test_authorize_pending":   "L'Authorize en cache répond lui-même 202 OPERATION_PENDING pendant la collecte (~10 s); l'app interroge ensuite l'Async de ce RequestId jusqu'au 200",
 	},

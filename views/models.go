@@ -29,6 +29,9 @@ type HomeView struct {
 	// RefreshAfterMs is when, untouched, the frame is reloaded with a new
 	// token (authorize tokens die after 15 to 30 minutes).
 	RefreshAfterMs int64
+	// Reconnecting: the frame resumes a link's security question (Connect's
+	// requestId); the page says why.
+	Reconnecting bool
 	// Pending is the sandbox's pending-duration control; nil hides it.
 	Pending *PendingControlView
 }
@@ -49,9 +52,12 @@ type LinkView struct {
 	Institution string
 	StatusURL   string // the htmx polling URL (the fragment)
 	RetryURL    string // POST target for "Try again"
-	RefreshURL  string // POST target for "Refresh data"
-	Status      StatusView
-	Summary     *SummaryView // nil until a snapshot exists
+	RefreshURL  string // POST target for "Re-read saved data" (a new cached fetch)
+	// RefreshBankURL is the POST target for "Refresh from the bank" (a live
+	// Authorize: Flinks signs in to the bank now).
+	RefreshBankURL string
+	Status         StatusView
+	Summary        *SummaryView // nil until a snapshot exists
 	// Timeline is the Details panel, outside the polled status element; nil
 	// hides it (the status fragment never carries it).
 	Timeline *TimelineView
@@ -92,6 +98,9 @@ type FailureView struct {
 	CanRetry  bool   // show "Try again"
 	DocsURL   string
 	RawDetail string // Flinks' own message, shown small
+	// ReconnectURL, when set, continues in Flinks Connect on the RequestId
+	// whose security question the bank asked (Connect's requestId).
+	ReconnectURL string
 }
 
 // SummaryView is the account summary once the data is ready.

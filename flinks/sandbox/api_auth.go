@@ -217,6 +217,16 @@ func (s *Server) answerMFA(ctx context.Context, req *authorizeRequest, now time.
 	answers, otherKey := securityAnswers(req.SecurityResponses, asked)
 	var out outcome
 	switch {
+	case len(answers) > 0 && def.checkAnswer(asked, answers[0]) && rq.LoginID != "":
+		// The question of a refresh of a saved login: refresh that login.
+		l, err := s.getLogin(ctx, rq.LoginID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if l == nil {
+			return fail(http.StatusUnauthorized, "INVALID_LOGIN", msgInvalidLoginID, rq.ID), nil
+		}
+		return s.refreshLogin(ctx, rq, l, def, now)
 	case len(answers) > 0 && def.checkAnswer(asked, answers[0]):
 		l, err := s.createLogin(ctx, def, rq, now)
 		if err != nil {
@@ -315,13 +325,27 @@ func (s *Server) authorizeRefresh(ctx context.Context, req *authorizeRequest, no
 	if e := def.authErr; e != nil {
 		return fail(e.status, e.code, e.message, requestID), nil
 	}
+	rq := s.newSession(requestID, l, req, now)
+	if def.refreshMFA {
+		// The bank asks before it lets Flinks in: the refresh starts once
+		// the question is answered (answerMFA, or Connect's requestId).
+		rq.State, rq.Prompt = stateMFA, rand.IntN(len(promptsEN))
+		if err := s.saveRequest(ctx, rq); err != nil {
+			return outcome{}, err
+		}
+		return s.challenge(rq, http.StatusNonAuthoritativeInfo, "", ""), nil
+	}
+	return s.refreshLogin(ctx, rq, l, def, now)
+}
+
+// refreshLogin starts a new scrape of l unless one runs, and authorizes rq on it.
+func (s *Server) refreshLogin(ctx context.Context, rq *request, l *login, def *scenarioDef, now time.Time) (outcome, error) {
 	if !l.scraping(now) {
 		s.startScrape(l, def, now)
 		if err := s.saveLogin(ctx, l); err != nil {
 			return outcome{}, err
 		}
 	}
-	rq := s.newSession(requestID, l, req, now)
 	return s.authorized(ctx, rq, l, now)
 }
 

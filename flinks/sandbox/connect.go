@@ -275,6 +275,10 @@ func (s *Server) handleConnectStart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if rid := q.Get("requestId"); rid != "" {
+		s.resumeMFA(w, r, p, q, rid, now, mounted)
+		return
+	}
 	sess := &connectSession{ID: newGUID(), Params: q, Step: stepInstitutions, UpdatedAt: now}
 	if flag(q, "consentEnable", true) {
 		sess.Step = stepConsent
@@ -289,6 +293,30 @@ func (s *Server) handleConnectStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.showInstitutions(w, r, p, "", mounted)
+}
+
+// resumeMFA opens Connect on a RequestId whose bank asked a security
+// question during a refresh of a saved login (Connect's requestId, §7.2):
+// straight to the question; answering it refreshes that login. Called with mu held.
+func (s *Server) resumeMFA(w http.ResponseWriter, r *http.Request, p *page, q url.Values, requestID string, now time.Time, events ...event) {
+	ctx := r.Context()
+	rq, err := s.getRequest(ctx, requestID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if rq == nil || rq.State != stateMFA || rq.LoginID == "" || !s.requestAlive(rq, nil, now) {
+		s.errorPage(w, r, http.StatusBadRequest, p, p.T.ResumeGone, events...)
+		return
+	}
+	sess := &connectSession{ID: newGUID(), Params: q, Step: stepMFA, Username: rq.Username, Prompt: rq.Prompt,
+		LoginID: rq.LoginID, RequestID: rq.ID, UpdatedAt: now}
+	if err := s.saveSession(ctx, sess); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Session = sess.ID
+	s.showMFA(w, r, p, sess, "", append(events, ev("COMPONENT_LOAD_MFA", "mfaTypes", []string{"QuestionAndAnswer"}))...)
 }
 
 // session loads the Connect session a form posted; it answers the error
@@ -533,7 +561,36 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if sess.LoginID != "" && sess.RequestID != "" {
+		s.completeResume(w, r, sess, p, def, events)
+		return
+	}
 	s.complete(w, r, sess, p, def, events)
+}
+
+// completeResume finishes a resumed question: the saved login is refreshed
+// (a new background scrape) and Connect redirects with the same LoginId.
+func (s *Server) completeResume(w http.ResponseWriter, r *http.Request, sess *connectSession, p *page, def *scenarioDef, events []event) {
+	ctx := r.Context()
+	now := s.now()
+	rq, err := s.getRequest(ctx, sess.RequestID)
+	var l *login
+	if err == nil && rq != nil {
+		l, err = s.getLogin(ctx, sess.LoginID)
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if rq == nil || l == nil {
+		s.errorPage(w, r, http.StatusBadRequest, p, p.T.ResumeGone)
+		return
+	}
+	if _, err := s.refreshLogin(ctx, rq, l, def, now); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	s.finish(w, r, sess, p, nil, events)
 }
 
 // complete finishes the live login: a LoginId is issued and its background

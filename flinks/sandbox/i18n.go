@@ -14,6 +14,7 @@ type texts struct {
 	EmptyAnswer, AccountsTitle, AccountsTitleMultiple        string
 	SelectOne, SelectOnlyOne, SuccessTitle, Continue, JSDone string
 	Redirecting, ErrorTitle, TokenInvalid, BadRedirect       string
+	ResumeGone                                               string
 	SessionGone, MaxRetry, DisabledInstitution, WrongStep    string
 	UsersTitle, UsersIntro, UsersAnswers, Required           string
 }
@@ -56,6 +57,7 @@ var textsEN = texts{
 	Redirecting:           "Redirecting…",
 	ErrorTitle:            "Something went wrong",
 	TokenInvalid:          "This connection link has expired or was already used. Please start again from the application.",
+	ResumeGone:            "This security question can no longer be answered here. Please start again from the application.",
 	BadRedirect:           "The redirectUrl parameter must be an absolute http or https URL.",
 	SessionGone:           "This session has expired. Please reload Flinks Connect.",
 	MaxRetry:              "Too many failed attempts. Please start again later.",
@@ -105,6 +107,7 @@ var textsFR = texts{
 	Redirecting:           "Redirection…",
 	ErrorTitle:            "Une erreur est survenue",
 	TokenInvalid:          "Ce lien de connexion a expiré ou a déjà été utilisé. Veuillez recommencer à partir de l'application.",
+	ResumeGone:            "Cette question de sécurité ne peut plus recevoir de réponse ici. Veuillez recommencer à partir de l'application.",
 	BadRedirect:           "Le paramètre redirectUrl doit être une URL http ou https absolue.",
 	SessionGone:           "Cette session a expiré. Veuillez recharger Flinks Connect.",
 	MaxRetry:              "Trop de tentatives infructueuses. Veuillez recommencer plus tard.",

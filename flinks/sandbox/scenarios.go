@@ -84,7 +84,11 @@ type scenarioDef struct {
 	// refresh, 401 QUESTION_NOT_FOUND, whose RequestId can still read the
 	// cached data (Flinks' help: cached errors).
 	questionNotFound bool
-	dense            bool // 8 accounts, many transactions a day
+	// refreshMFA: a refresh from the bank (a live Authorize of the saved
+	// LoginId) asks a security question (203); Connect with that requestId,
+	// or the API, answers it, and the same LoginId is refreshed.
+	refreshMFA bool
+	dense      bool // 8 accounts, many transactions a day
 }
 
 // Timings, unscaled. Ten seconds is one poll interval of the documented
@@ -137,6 +141,9 @@ func buildScenarios() []*scenarioDef {
 		{Scenario: Scenario{Username: "test_question_not_found", Pending: 0,
 			Summary: "The cached Authorize answers 401 QUESTION_NOT_FOUND (a failed nightly refresh replayed), yet its RequestId still reads the cached data: a dated summary that asks to reconnect"},
 			questionNotFound: true},
+		{Scenario: Scenario{Username: "test_refresh_mfa", Pending: pendingDefault, MFAAnswers: mfaAnswers,
+			Summary: "No MFA at first; a refresh from the bank asks a security question (203): continue in Connect (its requestId), answer Montreal / Canada / Triangle, and the data is refreshed (~10 s)"},
+			refreshMFA: true},
 		{Scenario: Scenario{Username: "test_no_transactions", Pending: pendingDefault,
 			Summary: "Accounts without any transactions (Transactions: []); data pending ~10 s"},
 			noTxns: true},

@@ -12,7 +12,7 @@ import (
 func TestScenarioTable(t *testing.T) {
 	t.Parallel()
 	want := []string{"Greatday", "greatday_nomfa", "test_ready", "test_slow", "test_dispatched", "test_disabled_account",
-		"test_service_unavailable", "test_never", "test_flaky", "test_expired", "test_authorize_pending", "test_question_not_found", "test_no_transactions"}
+		"test_service_unavailable", "test_never", "test_flaky", "test_expired", "test_authorize_pending", "test_question_not_found", "test_refresh_mfa", "test_no_transactions"}
 	got := sandbox.Scenarios()
 	if len(got) != len(want) {
 		t.Fatalf("got %d scenarios, want %d", len(got), len(want))

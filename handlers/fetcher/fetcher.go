@@ -117,6 +117,9 @@ type job struct {
 	// accounts is the AccountsFilter of the fetch: every account any link
 	// chose in Connect's account selector, or nil (all) when a link chose none.
 	accounts []string
+	// live: the fetch refreshes from the bank (a link asked for it), which
+	// also serves links that only want the cache.
+	live bool
 
 	// rec serialises every write to the members (mirrored states and calls,
 	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
@@ -299,6 +302,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}}
 		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
 		j.accounts = accountsFilter(links)
+		j.live = slices.ContainsFunc(links, func(l store.Link) bool { return l.Live })
 		f.jobs[fp] = j
 		for _, l := range links {
 			f.attachLocked(j, l, true)
@@ -447,6 +451,7 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 		ResumeRequestID:    resumeRequestID,
 		DaysOfTransactions: f.opts.DaysOfTransactions,
 		AccountsFilter:     j.accounts,
+		Live:               j.live,
 	}
 	detail, err := f.fl.FetchCached(j.flinksCtx, j.loginID, opts)
 

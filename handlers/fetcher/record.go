@@ -58,6 +58,9 @@ func (r *recorder) state(sc flinks.StateChange) {
 	switch sc.Stage {
 	case flinks.StageAuthorizing:
 		u.State, u.Note = store.StateAuthorizing, "Opening a cached session with Flinks (Authorize, MostRecentCached)"
+		if r.j.live {
+			u.Note = "Asking Flinks to refresh from the bank (Authorize, MostRecentCached false)"
+		}
 	case flinks.StageFetching:
 		u.State, u.Note = store.StateFetching, "Requesting account details (GetAccountsDetail)"
 	case flinks.StagePending:
