@@ -1,13 +1,11 @@
 package fetcher_test
 
 import (
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"flinkslink/flinks"
 	"flinkslink/flinks/flinkstest"
 	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
@@ -27,19 +25,7 @@ func TestNestedAnswersAreCheap(t *testing.T) {
 		"GetAccountsDetail":      flinkstest.Always(flinkstest.Reply(202, deep)),
 		"GetAccountsDetailAsync": flinkstest.First(polls-1, flinkstest.Reply(202, deep), flinkstest.DetailFor(faultLoginID)),
 	})
-	client, err := flinks.NewClient(flinks.Config{BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, db, link := faultFixture(t, up)
 
 	runtime.GC()
 	var before, after runtime.MemStats

@@ -2,12 +2,10 @@ package fetcher_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"flinkslink/flinks"
 	"flinkslink/flinks/flinkstest"
 	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
@@ -36,19 +34,7 @@ func TestDiskFullLinkLeavesPendingWhenSpaceReturns(t *testing.T) {
 	up := newUpstream(t, map[string]flinkstest.Script{
 		"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Reply(200, bigDetail("req-1", rows))),
 	})
-	client, err := flinks.NewClient(flinks.Config{BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, db, link := faultFixture(t, up)
 	// The file may not grow any more: the disk is full.
 	if err := db.SetMaxSize(t.Context(), 1); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,26 @@ func newUpstream(t *testing.T, script map[string]flinkstest.Script) *flinkstest.
 	return up
 }
 
+// faultFixture is what a fault test needs beside its upstream: the real
+// client pointed at it, a real store, and one link of faultLoginID in it.
+func faultFixture(t *testing.T, up *flinkstest.Server) (*flinks.Client, *store.DB, store.Link) {
+	t.Helper()
+	client, err := flinks.NewClient(flinks.Config{BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, db, link
+}
+
 // --- the matrix ---
 
 type faultRow struct {
@@ -268,23 +288,8 @@ func TestFaultMatrix(t *testing.T) {
 			}))
 			t.Cleanup(elsewhere.Close)
 			up := newUpstream(t, row.script(elsewhere.URL))
-			client, err := flinks.NewClient(flinks.Config{
-				BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret,
-				// HTTPClient nil: the production client, which refuses redirects.
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The production HTTP client, which refuses redirects.
+			client, db, link := faultFixture(t, up)
 
 			limit := faultCap
 			if row.cap > 0 {
@@ -368,19 +373,7 @@ func TestFaultMatrix(t *testing.T) {
 func TestFaultMatrixShutdownMidFault(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, map[string]flinkstest.Script{"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Stall(200, flinkstest.DetailBody("req-1", faultLoginID), time.Hour))})
-	client, err := flinks.NewClient(flinks.Config{BaseURL: up.URL, APIKey: faultAPIKey, SecretKey: faultSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, db, link := faultFixture(t, up)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := fetcher.New(ctx, faultLog(), db, client, fetcher.Options{PollInterval: faultPoll, Timeout: time.Minute, CallTimeout: time.Minute})
