@@ -150,3 +150,36 @@ func TestWebhookRefusals(t *testing.T) {
 		t.Errorf("after the link was ready, pushes wrote: %s, then %s", done, after)
 	}
 }
+
+// A push that names no Login.Id is matched by the Connect tag it echoes.
+func TestWebhookWithoutLoginIDMatchesByTag(t *testing.T) {
+	clock := flinkstest.NewClock(time.Now())
+	base := launchApp(t, appOptions{
+		env:        map[string]string{"FLINKS_POLL_INTERVAL": "1h", "FLINKS_WEBHOOK_SECRET": testWebhookSecret},
+		sandboxNow: clock.Now,
+	}).base
+	b := newHTTPBrowser(t)
+	redirect := connectThroughSandbox(t, b, base, "greatday_nomfa")
+	tag := redirect.Query().Get("tag")
+	resp, _ := b.get(redirect.String())
+	linkPath := resp.Header.Get("Location")
+	waitLink(t, b, base, linkPath, 60*time.Second, pendingPolled)
+
+	var push map[string]any
+	if err := json.Unmarshal([]byte(flinkstest.DetailBody("8c8917b6-bb03-49a4-a0f3-7b1226d8e9aa", "")), &push); err != nil {
+		t.Fatal(err)
+	}
+	delete(push, "Login")
+	push["ResponseType"], push["Tag"] = "GetAccountsDetail", tag
+	body, _ := json.Marshal(push)
+	if got := postWebhook(t, base, body, testWebhookSecret); got != http.StatusOK {
+		t.Fatalf("push matched by tag: %d, want 200", got)
+	}
+	waitLink(t, b, base, linkPath, 30*time.Second, isReady)
+
+	push["Tag"] = "a-tag-nobody-has"
+	body, _ = json.Marshal(push)
+	if got := postWebhook(t, base, body, testWebhookSecret); got != http.StatusNotFound {
+		t.Errorf("push with an unknown tag and no Login.Id: %d, want 404", got)
+	}
+}

@@ -31,6 +31,8 @@ type Store interface {
 	StartRefreshFromBank(ctx context.Context, linkID string) (store.Link, error)
 	LoginID(ctx context.Context, linkID string) (string, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
+	LinksByRequestID(ctx context.Context, requestID string) ([]store.Link, error)
+	LinksByTag(ctx context.Context, tag string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error
 	MoveSessionLinks(ctx context.Context, from, to string) (int, error)
 	RecordWebhook(ctx context.Context, body []byte) (bool, error)

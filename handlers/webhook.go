@@ -10,6 +10,7 @@ import (
 
 	"flinkslink/flinks"
 	"flinkslink/handlers/fetcher"
+	"flinkslink/store"
 )
 
 // WebhookPath is where Flinks posts its webhooks (configured at Flinks, per instance).
@@ -31,10 +32,40 @@ type webhookAnswer struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// webhookCard finds the card a push is about and its links: by Login.Id,
+// else by the RequestId of a link's fetch, else by the Connect tag. The
+// LoginId is "" when nothing matched, or when the tag matched links of
+// several cards (links then lists them).
+func (h *Handler) webhookCard(ctx context.Context, wh *flinks.Webhook) (string, []store.Link, error) {
+	if wh.LoginID != "" {
+		links, err := h.store.LinksByLoginID(ctx, wh.LoginID)
+		return wh.LoginID, links, err
+	}
+	links, err := h.store.LinksByRequestID(ctx, wh.RequestID)
+	if err == nil && len(links) == 0 {
+		links, err = h.store.LinksByTag(ctx, wh.Tag)
+	}
+	if err != nil || len(links) == 0 {
+		return "", nil, err
+	}
+	loginID := ""
+	for _, l := range links {
+		id, err := h.store.LoginID(ctx, l.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		if loginID != "" && id != loginID {
+			return "", links, nil
+		}
+		loginID = id
+	}
+	return loginID, links, nil
+}
+
 // handleFlinksWebhook is POST /webhooks/flinks. The signature
 // (flinks-authenticity-key: Base64 HMAC-SHA256 of the raw body) is checked
 // before anything of the body is read as JSON. A GetAccountsDetail push is
-// matched to its card by Login.Id and completes the card's fetch, the second
+// matched to its card by Login.Id (else by RequestId, else by Tag) and completes the card's fetch, the second
 // path to ready beside polling: whichever comes first wins. A bad signature
 // (401), an unreadable body (400), an unknown card (404) or a replay of a
 // push already acted on (409) writes nothing. KYC and other types are
@@ -70,12 +101,12 @@ func (h *Handler) handleFlinksWebhook(c echo.Context) error {
 		return answer(http.StatusOK, webhookAnswer{Result: "acknowledged; this app does not use " + wh.ResponseType + " pushes"})
 	}
 	ctx := r.Context()
-	if wh.LoginID == "" {
-		return answer(http.StatusBadRequest, webhookAnswer{Error: "the push names no Login.Id"})
-	}
-	links, err := h.store.LinksByLoginID(ctx, wh.LoginID)
+	loginID, links, err := h.webhookCard(ctx, wh)
 	if err != nil {
 		return err
+	}
+	if loginID == "" && len(links) > 0 {
+		return answer(http.StatusConflict, webhookAnswer{Error: "the push's Tag names more than one card; it needs its Login.Id"})
 	}
 	if len(links) == 0 {
 		h.log.Warn("webhook refused: no link for its card")
@@ -89,7 +120,10 @@ func (h *Handler) handleFlinksWebhook(c echo.Context) error {
 		h.log.Warn("webhook refused: a replay of a push already acted on")
 		return answer(http.StatusConflict, webhookAnswer{Error: "this push was already received"})
 	}
-	pushed, err := h.webhooks.Deliver(ctx, wh.LoginID, wh.Detail)
+	if wh.Detail.Login.ID == "" {
+		wh.Detail.Login.ID = loginID // matched by RequestId or Tag
+	}
+	pushed, err := h.webhooks.Deliver(ctx, loginID, wh.Detail)
 	if err != nil {
 		// Not acted on: Flinks' next attempt must not look like a replay.
 		if ferr := h.store.ForgetWebhook(context.WithoutCancel(ctx), body); ferr != nil {

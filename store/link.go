@@ -209,6 +209,31 @@ func (db *DB) LinksByLoginID(ctx context.Context, loginID string) ([]Link, error
 	return links, nil
 }
 
+// LinksByRequestID returns the links whose current fetch uses the Flinks RequestId requestID
+// (a webhook that names no LoginId is matched by it), newest first.
+func (db *DB) LinksByRequestID(ctx context.Context, requestID string) ([]Link, error) {
+	if requestID == "" {
+		return nil, nil
+	}
+	links, err := queryLinks(ctx, db.ro, `WHERE request_id = ? ORDER BY created_at DESC, rowid DESC`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("store: links by RequestId: %w", err)
+	}
+	return links, nil
+}
+
+// LinksByTag returns the links created from a Connect session with this tag, newest first.
+func (db *DB) LinksByTag(ctx context.Context, tag string) ([]Link, error) {
+	if tag == "" {
+		return nil, nil
+	}
+	links, err := queryLinks(ctx, db.ro, `WHERE tag = ? ORDER BY created_at DESC, rowid DESC`, tag)
+	if err != nil {
+		return nil, fmt.Errorf("store: links by tag: %w", err)
+	}
+	return links, nil
+}
+
 // Unfinished returns the links whose fetch has not reached a terminal state, oldest first: after a
 // restart, their fetches must be resumed.
 func (db *DB) Unfinished(ctx context.Context) ([]Link, error) {
