@@ -98,8 +98,10 @@ func browserTimelineEnded(t *testing.T, ctx context.Context, base string, finish
 			pendingSwaps++
 		}
 	}
-	if pendingSwaps < 3 || swaps[len(swaps)-1].State != "ready" {
-		t.Errorf("timeline swapped %d times (%d while pending): %+v; want 3+ while pending, the last one ready", len(swaps), pendingSwaps, swaps)
+	// (The swap that brings the end may come before or after the status
+	// element's own swap to ready: the ready event is checked below.)
+	if pendingSwaps < 3 {
+		t.Errorf("timeline swapped %d times (%d while pending): %+v; want 3+ while pending", len(swaps), pendingSwaps, swaps)
 	}
 	if !evaluate[bool](t, ctx, `document.querySelector("#timeline-entries [data-testid=timeline-event][data-state=ready]") !== null`) {
 		t.Error("the ready state change is not in the timeline")

@@ -162,6 +162,9 @@ type observer struct {
 	// callTimeout bounds each exchange, from sending the request to the last byte
 	// of the body; 0 leaves only the HTTP client's own timeout.
 	callTimeout time.Duration
+	// limit, when set, is the latest moment (real time) any exchange of this
+	// operation may run to: FetchCached's bound on the whole fetch.
+	limit func() time.Time
 }
 
 func (o *observer) timeout() time.Duration {
@@ -190,9 +193,18 @@ func (c *Client) do(ctx context.Context, obs *observer, r *request) error {
 	// like one that never answers. ctx (the caller's) still decides cancellation.
 	callCtx := ctx
 	timeout := obs.timeout()
+	var deadline time.Time
 	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if obs != nil && obs.limit != nil {
+		if l := obs.limit(); deadline.IsZero() || l.Before(deadline) {
+			deadline = l
+		}
+	}
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(ctx, timeout)
+		callCtx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
 	req, err := c.newRequest(callCtx, r)

@@ -19,8 +19,8 @@ type FetchOptions struct {
 	//
 	// It also bounds the whole fetch, stalled calls and retries included: at
 	// Timeout plus a twentieth of it (at most 30 s; room for that last poll)
-	// after FetchCached starts, whatever is in flight is cut off and the
-	// error wraps ErrTimedOut too.
+	// after the first 202 (or the start, before one), whatever is in flight
+	// is cut off and the error wraps ErrTimedOut too.
 	Timeout time.Duration
 	// DaysOfTransactions is Days90 (default) or Days365.
 	DaysOfTransactions string
@@ -176,13 +176,11 @@ func (c *Client) FetchCached(ctx context.Context, loginID string, opts FetchOpti
 			}
 		},
 	}
-	runCtx, cancel := context.WithTimeout(ctx, f.o.Timeout+min(f.o.Timeout/20, 30*time.Second))
-	defer cancel()
-	started := time.Now()
-	d, err := f.run(runCtx)
-	if err != nil && ctx.Err() == nil && runCtx.Err() != nil && !errors.Is(err, ErrTimedOut) {
-		err = fmt.Errorf("%w: the whole fetch ran into its %s limit after %s: %w",
-			ErrTimedOut, f.o.Timeout, time.Since(started).Round(time.Millisecond), err)
+	f.started = time.Now()
+	f.obs.limit = f.limit
+	d, err := f.run(ctx)
+	if err != nil && ctx.Err() == nil && !time.Now().Before(f.limit()) && !errors.Is(err, ErrTimedOut) {
+		err = f.timedOut(err)
 	}
 	switch {
 	case err == nil:
@@ -209,6 +207,11 @@ type fetcher struct {
 	pendingSince time.Time
 	authorized   bool // an Authorize succeeded in this run
 	reauthorized bool // the one re-authorization has been used
+	// started and pendingReal are real-time marks (FetchOptions.Now may be a
+	// test's clock) of the start and of the first 202: the whole-fetch limit
+	// counts from the first 202 once there is one, like the pending cap.
+	started, pendingReal time.Time
+	lastPending          *Error // the last 202
 	// replayed is the cached Authorize's QUESTION_NOT_FOUND whose RequestId
 	// is being tried for the cached data; nil otherwise.
 	replayed *Error
@@ -402,6 +405,29 @@ func (f *fetcher) poll(ctx context.Context) (*AccountsDetail, error) {
 	return d, err
 }
 
+// timedOut is the error of a fetch stopped by its limit while a call or a
+// wait was under way (cause): it wraps ErrTimedOut and, when Flinks had
+// answered 202, the last 202, as the pending cap's error does.
+func (f *fetcher) timedOut(cause error) error {
+	if f.lastPending != nil {
+		return fmt.Errorf("%w after %d polls over %s (the last call cut off: %v): %w", ErrTimedOut, f.polls,
+			time.Since(f.pendingReal).Round(time.Millisecond), cause, f.lastPending)
+	}
+	return fmt.Errorf("%w: the whole fetch ran into its %s limit after %s: %w",
+		ErrTimedOut, f.o.Timeout, time.Since(f.started).Round(time.Millisecond), cause)
+}
+
+// limit is the latest moment (real time) any call of this fetch may run
+// to: Timeout, plus a twentieth of it (at most 30 s) for the pending phase's
+// last poll, from the first 202 or, before one, from the start.
+func (f *fetcher) limit() time.Time {
+	from := f.started
+	if !f.pendingReal.IsZero() {
+		from = f.pendingReal
+	}
+	return from.Add(f.o.Timeout + min(f.o.Timeout/20, 30*time.Second))
+}
+
 // owns checks that data belongs to this fetch: its Login.Id and RequestId,
 // when the answer names them, are this LoginId and the RequestId asked about
 // (Flinks' ids are GUIDs, compared ignoring case). Data for another card is
@@ -419,9 +445,10 @@ func (f *fetcher) owns(d *AccountsDetail) error {
 // pending handles a 202: counts it, enforces Timeout and waits for the next poll.
 func (f *fetcher) pending(ctx context.Context, last *Error) error {
 	f.polls++
+	f.lastPending = last
 	now := f.o.Now()
 	if f.pendingSince.IsZero() {
-		f.pendingSince = now
+		f.pendingSince, f.pendingReal = now, time.Now()
 	}
 	deadline := f.pendingSince.Add(f.o.Timeout)
 	if !now.Before(deadline) {
@@ -467,6 +494,10 @@ func (f *fetcher) retryCapped(ctx context.Context, retries func(error) int, call
 		var fe *Error
 		if errors.As(err, &fe) && fe.RetryAfter > delay {
 			delay = fe.RetryAfter // Flinks said when to come back
+		}
+		if remaining := time.Until(f.limit()); remaining < delay {
+			// The wait would outlast the fetch's limit: that ends it now.
+			return f.timedOut(err)
 		}
 		f.state(StateChange{Stage: StageRetrying, NextPoll: f.o.Now().Add(delay), Err: err})
 		if err := sleep(ctx, delay); err != nil {
