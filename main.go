@@ -50,6 +50,17 @@ func main() {
 	}
 }
 
+// usage is what --help prints.
+const usage = `flinkslink links a bank account through Flinks Connect and shows its summary.
+
+  flinkslink                      serve the app; configuration from the environment (see README.md)
+  flinkslink sandbox [-addr H:P] [-state FILE]
+                                  serve only the Flinks sandbox, as an external Flinks would be
+  flinkslink --help               this text
+
+With no FLINKS_API_URL the app plays Flinks itself with the embedded sandbox.
+`
+
 // hooks replaces, for in-process tests, what the environment cannot set.
 // The zero value is the real program.
 type hooks struct {
@@ -61,6 +72,10 @@ type hooks struct {
 // run starts the app (or, with the "sandbox" argument, the sandbox alone) and
 // serves until ctx ends. ready, when not nil, receives the listening base URL.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string, hk hooks) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		_, err := io.WriteString(stderr, usage)
+		return err
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -70,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return runSandbox(ctx, args[1:], cfg, log, ready, hk)
 	}
 	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q (try: sandbox)", args[0])
+		return fmt.Errorf("unknown command %q (try: flinkslink --help)", args[0])
 	}
 	return runApp(ctx, cfg, log, ready, hk)
 }

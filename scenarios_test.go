@@ -257,3 +257,17 @@ func TestStandaloneSandboxWire(t *testing.T) {
 		t.Errorf("cached Authorize after DeleteCard: %d %v, want 401 INVALID_LOGIN", st, out)
 	}
 }
+
+// `flinkslink --help` prints what the program does and its commands; an
+// unknown command points there.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{arg}, func(string) string { return "" }, &out, nil, hooks{}); err != nil || !strings.Contains(out.String(), "flinkslink sandbox") {
+			t.Errorf("%s: %v, %q", arg, err, out.String())
+		}
+	}
+	if err := run(t.Context(), []string{"serve"}, func(string) string { return "" }, io.Discard, nil, hooks{}); err == nil || !strings.Contains(err.Error(), "--help") {
+		t.Errorf("unknown command: %v", err)
+	}
+}

@@ -52,7 +52,9 @@ type apiError struct {
 	Explain  string `json:"explanation"`
 	Action   string `json:"action"`
 	CanRetry bool   `json:"can_retry"`
-	DocsURL  string `json:"docs_url,omitempty"`
+	// Ours: the code is this app's (TIMED_OUT, NETWORK…), not a FlinksCode.
+	Ours    bool   `json:"ours"`
+	DocsURL string `json:"docs_url,omitempty"`
 }
 
 // apiTimeline is every state change and every Flinks call, each list oldest first.
@@ -170,7 +172,7 @@ func (h *Handler) handleAPILink(c echo.Context) error {
 		f := failureView(link, h.lang(c))
 		v.Error = &apiError{
 			Code: f.Code, Message: f.RawDetail, Title: f.Title, Explain: f.Message, Action: f.Action,
-			CanRetry: f.CanRetry, DocsURL: f.DocsURL,
+			CanRetry: f.CanRetry, DocsURL: f.DocsURL, Ours: f.Ours,
 		}
 	}
 	snap, err := h.store.Snapshot(ctx, link.ID)

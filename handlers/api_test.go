@@ -34,6 +34,7 @@ type apiLinkDoc struct {
 		Action      string `json:"action"`
 		CanRetry    bool   `json:"can_retry"`
 		DocsURL     string `json:"docs_url"`
+		Ours        bool   `json:"ours"`
 	} `json:"error"`
 	Timeline struct {
 		Events []struct {
@@ -267,7 +268,7 @@ func TestAPILinkReadyAndFailed(t *testing.T) {
 	var failed apiLinkDoc
 	b2.getJSON("/api/links/"+id2, &failed)
 	info := describeCode("RETRY_LATER")
-	if e := failed.Error; e == nil || e.Code != "RETRY_LATER" || e.Message != "bank unavailable" || e.Title != info.Title || e.Explanation != info.Message || e.CanRetry != info.Retry {
+	if e := failed.Error; e == nil || e.Code != "RETRY_LATER" || e.Message != "bank unavailable" || e.Title != info.Title || e.Explanation != info.Message || e.CanRetry != info.Retry || e.Ours {
 		t.Errorf("failed link error %+v", failed.Error)
 	}
 	if !failed.Terminal || failed.State != "failed" || failed.Summary != nil {

@@ -18,6 +18,11 @@ const callbackPath = "/connect/callback"
 
 // handleHome renders the landing page with the Flinks Connect iframe.
 func (h *Handler) handleHome(c echo.Context) error {
+	if c.Request().Method == http.MethodHead {
+		// A monitor's check: the page is there; no authorize token is spent on it.
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		return c.NoContent(http.StatusOK)
+	}
 	sess := h.session(c)
 	_, sidNew, err := sess.ensure(keySessionID)
 	if err != nil {

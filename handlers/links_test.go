@@ -705,6 +705,10 @@ func TestLongerThanUsualAppearsAfterTheThresholdAndPollingContinues(t *testing.T
 	if got := doc.Find("[data-testid=failure-code]").Text(); got != "TIMED_OUT" {
 		t.Errorf("timed-out view code %q", got)
 	}
+	// TIMED_OUT is our limit, not Flinks' answer: labelled ours, not linked to Flinks' docs.
+	if code := doc.Find("p.code"); !strings.Contains(code.Text(), "This app's code") || code.Find("a").Length() != 0 {
+		t.Errorf("timed-out code line %q (%d links); want it labelled as ours, without Flinks' docs", code.Text(), code.Find("a").Length())
+	}
 	if _, ok := doc.Find("#link-status").Attr("hx-get"); ok {
 		t.Error("the timed-out view still polls")
 	}

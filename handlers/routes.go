@@ -18,6 +18,12 @@ const SandboxPrefix = "/sandbox"
 // the embedded static tree (see package static).
 func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.HTTPErrorHandler = h.HandleError
+	// The GET routes answer HEAD too (monitors and link checkers use it),
+	// but for those that spend Flinks calls;
+	// net/http sends the headers without the body.
+	get := func(path string, handler echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, handler, m...)
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(h.requestLogger())
 	// Before the body limit, so that its 413 carries them too.
@@ -46,27 +52,27 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	}))
 
 	// The landing page with the Connect iframe.
-	e.GET("/", h.handleHome)
+	get("/", h.handleHome)
 	// Flinks Connect's redirect after a successful connection (carries the LoginId).
 	rl := h.cfg.RateLimits
 	e.GET("/connect/callback", h.handleConnectCallback, rateLimits(rl.Off,
 		per(rl.Callback, h.sessionOrIP), per(rl.CallbackPerIP, ipOf), per(rl.CallbackGlobal, everyone))...)
 	// A fresh Connect URL (new authorize token) for the landing page's frame.
-	e.GET(connectFramePath, h.handleConnectFrame)
+	e.GET(connectFramePath, h.handleConnectFrame) // mints a token: GET only
 	// The language switch.
 	e.POST("/language", h.handleLanguage)
 	// This browser's links.
-	e.GET("/links", h.handleLinksIndex)
+	get("/links", h.handleLinksIndex)
 	// One link: full page, the htmx polling fragment, and "Try again".
-	e.GET("/links/:id", h.handleLink)
-	e.GET("/links/:id/status", h.handleLinkStatus)
+	get("/links/:id", h.handleLink)
+	get("/links/:id/status", h.handleLinkStatus)
 	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimits(rl.Off, per(rl.Retry, h.sessionOrIP))...)
 	// The links list's row fragment and actions: Refresh data, Delete (a
 	// confirmation page, then the POST), Start over (a new session).
-	e.GET("/links/:id/row", h.handleLinkRow)
+	get("/links/:id/row", h.handleLinkRow)
 	e.POST("/links/:id/refresh", h.handleLinkRefresh, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
 	e.POST("/links/:id/refresh-bank", h.handleLinkRefreshFromBank, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
-	e.GET("/links/:id/delete", h.handleLinkDeleteConfirm)
+	get("/links/:id/delete", h.handleLinkDeleteConfirm)
 	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimits(rl.Off, per(rl.Delete, h.sessionOrIP))...)
 	e.POST(startOverPath, h.handleStartOver)
 	// The sandbox's pending duration, set from the scenario card (sandbox mode only).
@@ -75,17 +81,17 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	}
 	// One link's Details panel: the timeline's poll target and downloads (a
 	// call's masked response body, the whole timeline as JSON).
-	e.GET("/links/:id/timeline", h.handleTimeline)
-	e.GET("/links/:id/timeline.json", h.handleTimelineDownload)
-	e.GET("/links/:id/calls/:call/body", h.handleCallBody)
+	get("/links/:id/timeline", h.handleTimeline)
+	get("/links/:id/timeline.json", h.handleTimelineDownload)
+	get("/links/:id/calls/:call/body", h.handleCallBody)
 	// The JSON API for automation (same ownership as the pages; errors in JSON).
-	e.GET("/api/links/:id", h.handleAPILink)
+	get("/api/links/:id", h.handleAPILink)
 	// Flinks' pushes (configured at Flinks): the second path to ready.
 	if h.cfg.WebhookSecret != "" && h.webhooks != nil {
 		e.POST(WebhookPath, h.handleFlinksWebhook)
 	}
 	// Liveness for load balancers and tests: 200 when the database answers.
-	e.GET("/healthz", h.handleHealthz)
+	get("/healthz", h.handleHealthz)
 
 	static := e.Group("/static", cacheForever)
 	static.StaticFS("/", assets)

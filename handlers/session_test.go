@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,4 +145,26 @@ func TestFreshSessionsCannotSpendTheFlinksQuota(t *testing.T) {
 			t.Errorf("40 fresh sessions started %d fetches (%d refused), want 5 (35)", n, limited)
 		}
 	})
+}
+
+// HEAD answers like GET, without a body, on the GET routes.
+func TestHeadAnswersLikeGet(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	for _, p := range []string{"/healthz", "/", "/links", path, path + "/status", "/api" + path} {
+		req, _ := http.NewRequest(http.MethodHead, app.srv.URL+p, nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) != 0 {
+			t.Errorf("HEAD %s: %d with %d body bytes, want 200 and none", p, resp.StatusCode, len(body))
+		}
+	}
+	if n := app.tokens.n; n != 1 {
+		t.Errorf("%d authorize tokens minted; a HEAD of the landing page must not mint one (want only linkFor's)", n)
+	}
 }

@@ -120,6 +120,7 @@ func failureView(l store.Link, lang string) views.FailureView {
 		CanRetry:  info.Retry,
 		DocsURL:   info.Docs,
 		RawDetail: l.ErrorMessage,
+		Ours:      flinks.IsOurCode(code),
 	}
 	if code == flinks.CodeMFARequired && l.RequestID != "" {
 		// The bank's question can be answered in Connect, on that RequestId.

@@ -42,9 +42,11 @@ type Messages struct {
 	NextCheckIn                                     func(d string) string
 	NextCheckNow                                    string
 	WhatYouCanDo, FlinksCode, AboutCode, FlinksSaid string
-	TryAgain, LinkAnother                           string
-	ContinueInConnect, Reconnecting                 string
-	ShowingEarlierData                              func(when string) string
+	OurCode                                         string // the label of a code that is this app's, not Flinks'
+
+	TryAgain, LinkAnother           string
+	ContinueInConnect, Reconnecting string
+	ShowingEarlierData              func(when string) string
 
 	// Summary.
 	Institution, AccountHolder, LastRefreshed, NoAccounts      string
@@ -147,6 +149,7 @@ var english = Messages{
 	NextCheckIn:  func(d string) string { return "in " + d },
 	NextCheckNow: "now",
 	WhatYouCanDo: "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
+	OurCode:  "This app's code:",
 	TryAgain: "Try again", LinkAnother: "Link another account",
 	ContinueInConnect:  "Continue in Flinks Connect",
 	Reconnecting:       "Your bank asks a security question before Flinks can refresh your data. Answer it below; your summary updates once it is done.",
@@ -274,6 +277,7 @@ var french = Messages{
 	NextCheckIn:  func(d string) string { return "dans " + d },
 	NextCheckNow: "maintenant",
 	WhatYouCanDo: "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
+	OurCode:  "Code de cette application :",
 	TryAgain: "Réessayer", LinkAnother: "Lier un autre compte",
 	ContinueInConnect:  "Continuer dans Flinks Connect",
 	Reconnecting:       "Votre banque pose une question de sécurité avant que Flinks puisse actualiser vos données. Répondez-y ci-dessous; votre résumé se met à jour ensuite.",

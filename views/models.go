@@ -98,6 +98,9 @@ type FailureView struct {
 	CanRetry  bool   // show "Try again"
 	DocsURL   string
 	RawDetail string // Flinks' own message, shown small
+	// Ours: Code is this app's (TIMED_OUT, NETWORK…), not a FlinksCode, so it
+	// is labelled as ours and not linked to Flinks' documentation.
+	Ours bool
 	// ReconnectURL, when set, continues in Flinks Connect on the RequestId
 	// whose security question the bank asked (Connect's requestId).
 	ReconnectURL string
