@@ -41,6 +41,12 @@ func TestBrowserConnectLifecycle(t *testing.T) {
 		return u.Query().Get("authorizeToken")
 	}
 	wait("landing", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#flinks-connect")))
+	step("first consent", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=deny]"), f)}
+	})
+	// Connect's first event may come before the page listens (a loaded
+	// machine): open Connect again, now that it does.
+	evaluate[bool](t, ctx, `(() => { const f = document.getElementById("flinks-connect"); f.src = f.src; return true; })()`)
 	step("consent", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=deny]"), f)}
 	})

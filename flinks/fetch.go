@@ -289,7 +289,8 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 			return d, nil
 		}
 		var fe *Error
-		if !errors.As(err, &fe) {
+		if errors.Is(err, ErrTimedOut) || !errors.As(err, &fe) {
+			// (ErrTimedOut wraps the last 202: it is not another one.)
 			return nil, f.orReplayed(err)
 		}
 		switch fe.Kind() {

@@ -62,7 +62,9 @@
     COMPONENT_DENY_CONSENT: "denied", COMPONENT_DENY_TERMS: "denied",
     COMPONENT_CLOSE_SESSION: "closed", MAXIMUM_RETRY_REACHED: "maxretry"
   };
-  document.addEventListener("DOMContentLoaded", function () {
+  // Run as soon as this deferred script does (the page is parsed by then),
+  // not at DOMContentLoaded: Connect's first events may come before it.
+  function initConnect() {
     var frame = document.getElementById("flinks-connect");
     if (!frame) return;
     var connectOrigin = new URL(frame.getAttribute("src"), window.location.href).origin;
@@ -158,7 +160,12 @@
       followed = true;
       window.location.assign(target.href);
     });
-  });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", initConnect);
+  } else {
+    initConnect();
+  }
 
   // One-click copy on the sandbox scenario card: buttons carry the value in
   // data-copy and their localized feedback in data-copied / data-copy-failed.
