@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -242,7 +243,7 @@ func TestRestartAfterSIGKILLResumesFetch(t *testing.T) {
 		t.Fatalf("timeline has %d events after the restart, %d before", len(events), len(eventsBefore))
 	}
 	for i, e := range eventsBefore {
-		if events[i] != e {
+		if !reflect.DeepEqual(events[i], e) {
 			t.Errorf("event %d changed across the restart: %+v, was %+v", i, events[i], e)
 		}
 	}

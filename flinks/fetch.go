@@ -37,6 +37,10 @@ type FetchOptions struct {
 	// (SESSION_NONEXISTENT/SESSION_EXPIRED) it falls back to Authorize. That
 	// fallback does not use up the one re-authorization.
 	ResumeRequestID string
+	// PendingSince, with ResumeRequestID, is when Flinks first answered 202
+	// before the restart: Timeout and the whole-fetch limit go on counting
+	// from it rather than starting again.
+	PendingSince time.Time
 	// MaxRetries is how many consecutive transient failures (network errors, 5xx,
 	// RETRY_LATER, TOO_MANY_REQUESTS, CARD_IN_USE, CONCURRENT_SESSION, ...) one step
 	// tolerates, so a step makes at most MaxRetries+1 attempts. Any answer that is
@@ -237,6 +241,9 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 	if f.o.ResumeRequestID != "" {
 		f.requestID = f.o.ResumeRequestID
 		next = stepResume
+		if !f.o.PendingSince.IsZero() {
+			f.pendingSince, f.pendingReal = f.o.PendingSince, f.o.PendingSince
+		}
 	}
 	for {
 		var (

@@ -64,13 +64,18 @@ type apiTimeline struct {
 }
 
 type apiEvent struct {
-	ID           int64  `json:"id"`
-	Fetch        int    `json:"fetch"`
-	At           string `json:"at"`
-	State        string `json:"state"`
-	RequestID    string `json:"request_id"`
-	Polls        int    `json:"polls"`
-	Note         string `json:"note"`
+	ID        int64  `json:"id"`
+	Fetch     int    `json:"fetch"`
+	At        string `json:"at"`
+	State     string `json:"state"`
+	RequestID string `json:"request_id"`
+	Polls     int    `json:"polls"`
+	// Kind and Args say what happened as data (see store.NoteKind); pages
+	// render them in their language.
+	Kind string   `json:"kind"`
+	Args []string `json:"args"`
+	// Note is the English sentence of an entry stored before entries had kinds.
+	Note         string `json:"note,omitempty"`
 	ErrorCode    string `json:"error_code"`
 	ErrorMessage string `json:"error_message"`
 }
@@ -191,7 +196,8 @@ func newAPITimeline(events []store.Event, calls []store.Call) apiTimeline {
 	for _, e := range events {
 		t.Events = append(t.Events, apiEvent{
 			ID: e.ID, Fetch: e.Fetch, At: rfc3339(e.At), State: string(e.State), RequestID: e.RequestID,
-			Polls: e.Polls, Note: e.Note, ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage,
+			Polls: e.Polls, Kind: string(e.Note.Kind), Args: append([]string{}, e.Note.Args...), Note: e.Text,
+			ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage,
 		})
 	}
 	for _, c := range calls {

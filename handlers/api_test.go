@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,15 +39,17 @@ type apiLinkDoc struct {
 	} `json:"error"`
 	Timeline struct {
 		Events []struct {
-			ID           int64  `json:"id"`
-			Fetch        int    `json:"fetch"`
-			At           string `json:"at"`
-			State        string `json:"state"`
-			RequestID    string `json:"request_id"`
-			Polls        int    `json:"polls"`
-			Note         string `json:"note"`
-			ErrorCode    string `json:"error_code"`
-			ErrorMessage string `json:"error_message"`
+			ID           int64    `json:"id"`
+			Fetch        int      `json:"fetch"`
+			At           string   `json:"at"`
+			State        string   `json:"state"`
+			RequestID    string   `json:"request_id"`
+			Polls        int      `json:"polls"`
+			Kind         string   `json:"kind"`
+			Args         []string `json:"args"`
+			Note         string   `json:"note"`
+			ErrorCode    string   `json:"error_code"`
+			ErrorMessage string   `json:"error_message"`
 		} `json:"events"`
 		Calls []struct {
 			ID         int64           `json:"id"`
@@ -176,6 +179,13 @@ func TestAPILinkPending(t *testing.T) {
 	}
 	if got := strings.Join(states, ","); got != "received,authorizing,fetching,pending,retrying,pending" {
 		t.Errorf("event states %s", got)
+	}
+	// What each entry says is data, not English prose.
+	if e := ev[3]; e.Kind != "pending" || !slices.Equal(e.Args, []string{"1"}) || e.Note != "" {
+		t.Errorf("pending event says kind %q args %q note %q", e.Kind, e.Args, e.Note)
+	}
+	if e := ev[4]; e.Kind != "retrying" || e.ErrorCode != "AGGREGATION_ERROR" || e.Args == nil {
+		t.Errorf("retrying event says kind %q args %v code %q", e.Kind, e.Args, e.ErrorCode)
 	}
 	if len(calls) != 5 {
 		t.Fatalf("%d calls, want 5", len(calls))

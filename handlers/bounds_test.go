@@ -38,7 +38,7 @@ func TestTenThousandAccountsArePaged(t *testing.T) {
 		snap.Accounts = append(snap.Accounts, store.Account{ID: fmt.Sprintf("acct-%05d", i), Title: fmt.Sprintf("Account %05d", i),
 			Type: "Chequing", Category: "Operations", Currency: "CAD", Current: &cents})
 	}
-	if err := app.db.CompleteFetch(t.Context(), id, 1, snap, "ready"); err != nil {
+	if err := app.db.CompleteFetch(t.Context(), id, 1, snap, store.NoteOf(store.NoteDataReceived, len(snap.Accounts))); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{path, path + "/status"} {

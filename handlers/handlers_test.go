@@ -349,7 +349,7 @@ func TestStatusFragmentPollsUntilTerminal(t *testing.T) {
 			Category: "Operations", Currency: "CAD", Current: &cur,
 			Transactions: []store.Transaction{{ID: "t1", Date: "2025-01-31", Description: "PAYROLL", Credit: &credit, Balance: &cur}},
 		}},
-	}, "ready")
+	}, store.NoteOf(store.NoteDataReceived, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func TestFrenchSummaryAndErrors(t *testing.T) {
 		Institution: "FlinksCapital", LastRefresh: time.Date(2025, 1, 31, 17, 40, 0, 0, time.UTC),
 		Accounts: []store.Account{{ID: "a1", Title: "Chèques", Type: "Chequing", Currency: "CAD", Current: &cur,
 			Transactions: []store.Transaction{{ID: "t1", Date: "2025-01-31", Description: "PAIE", Credit: &cur}}}},
-	}, "ready"); err != nil {
+	}, store.NoteOf(store.NoteDataReceived, 1)); err != nil {
 		t.Fatal(err)
 	}
 	_, doc = b.get(path, fr...)

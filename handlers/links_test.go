@@ -114,7 +114,7 @@ func (a *testApp) finish(path string, state store.State, code string) {
 		err = a.db.CompleteFetch(ctx, id, link.Fetch, store.Snapshot{
 			Institution: "FlinksCapital", HolderName: "John Doe",
 			Accounts: []store.Account{{ID: "acc-1", Title: "Chequing", Last4: "1238", Type: "Chequing", Category: "Operations", Currency: "CAD", Current: &cur}},
-		}, "ready")
+		}, store.NoteOf(store.NoteDataReceived, 1))
 	case store.StatePending:
 		err = a.db.RecordState(ctx, id, link.Fetch, store.StateUpdate{State: store.StatePending, RequestID: "r1", Polls: 1})
 	default:
@@ -242,7 +242,7 @@ func TestLinksListShowsRowsWithBadgesAndActionsPerState(t *testing.T) {
 	if got, _ := frag.Attr("data-state"); got != "pending" {
 		t.Errorf("row fragment state %q", got)
 	}
-	app.db.CompleteFetch(t.Context(), strings.TrimPrefix(pending, "/links/"), 1, store.Snapshot{Institution: "FlinksCapital"}, "ready")
+	app.db.CompleteFetch(t.Context(), strings.TrimPrefix(pending, "/links/"), 1, store.Snapshot{Institution: "FlinksCapital"}, store.NoteOf(store.NoteDataReceived, 0))
 	_, row := b.getRow(rowURL)
 	if got := row.Find("[data-testid=row-badge]").Text(); got != "Ready" {
 		t.Errorf("row fragment after ready: badge %q", got)

@@ -15,16 +15,6 @@ import (
 // is a 404 without a database query.
 var linkIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
-// stepStates are, for each step of the progress list (views.Messages.Steps),
-// the states during which it is the current one.
-var stepStates = [len(views.Messages{}.Steps)][]store.State{
-	{store.StateReceived},
-	{store.StateAuthorizing},
-	{store.StateFetching},
-	{store.StatePending, store.StateRetrying},
-	{store.StateReady},
-}
-
 // statusView describes a link's fetch for the polling element.
 func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang string) views.StatusView {
 	m := views.For(lang)
@@ -56,53 +46,61 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang strin
 		}
 	}
 
-	current := -1
-	for i, states := range stepStates {
-		for _, st := range states {
-			if st == l.State {
-				current = i
-			}
-		}
-	}
-	failedAt := -1
 	switch l.State {
 	case store.StateReady:
 		v.Tone = "success"
+	case store.StateRetrying:
+		// Say what went wrong, as Flinks (or the network) said it: the
+		// fetch has not failed, and nothing is asked of the person.
+		if l.ErrorCode != "" {
+			if flinks.IsOurCode(l.ErrorCode) {
+				v.Headline = m.RetryingOurs(describeCodeIn(l.ErrorCode, lang).Title)
+			} else {
+				v.Headline = m.RetryingAfter(l.ErrorCode)
+			}
+			v.Detail = describeCodeIn(l.ErrorCode, lang).Message + " " + m.RetryingOnOurOwn
+		}
 	case store.StateFailed, store.StateTimedOut:
 		v.Tone = "error"
 		f := failureView(l, lang)
 		v.Failure = &f
-		v.Detail = f.Message
-		failedAt = failedStep(l)
+		// The failure block says what happened; the headline alone tops it.
+		v.Detail = ""
 	}
-	for i, label := range m.Steps {
-		st := "todo"
-		switch {
-		case failedAt >= 0 && i < failedAt, current >= 0 && i < current:
-			st = "done"
-		case i == failedAt:
-			st = "failed"
-		case i == current:
-			st = "current"
-			if l.State == store.StateReady {
-				st = "done"
-			}
-		}
-		v.Steps = append(v.Steps, views.Step{Label: label, Status: st})
-	}
+	v.Steps = steps(l, m.Steps)
 	return v
 }
 
-// failedStep guesses the step a failed fetch stopped at from how far it got.
-func failedStep(l store.Link) int {
-	switch {
-	case l.Polls > 0:
-		return 3
-	case l.RequestID != "":
-		return 2
-	default:
-		return 1
+// steps ticks the progress list from what has happened to the link, not from
+// its state alone: a step is done only once it happened (a session is open
+// once Flinks gave a RequestId; the data is requested once Flinks answered the
+// request with a 202 or the data), so a retried Authorize ticks nothing, and
+// the list never goes backwards when the fetch fails.
+func steps(l store.Link, labels [5]string) []views.Step {
+	reached := 1 // the link exists: Connect handed us the bank connection
+	if l.RequestID != "" {
+		reached = 2
 	}
+	if l.RequestID != "" && (l.Polls > 0 || l.State == store.StatePending) {
+		reached = 3
+	}
+	if l.State == store.StateReady {
+		reached = len(labels)
+	}
+	out := make([]views.Step, 0, len(labels))
+	for i, label := range labels {
+		st := "todo"
+		switch {
+		case i < reached:
+			st = "done"
+		case i == reached && l.State.Terminal():
+			st = "failed"
+		case i == reached:
+			st = "current"
+		}
+		out = append(out, views.Step{Label: label, Status: st})
+	}
+	return out
 }
 
 // failureView explains a failed link using the FlinksCode catalogue.

@@ -226,7 +226,7 @@ func eventEntry(e store.Event, lang string) views.TimelineEntry {
 		Fetch:        e.Fetch,
 		State:        string(e.State),
 		StateLabel:   label,
-		Note:         localNote(e.Note, lang),
+		Note:         noteText(e, lang),
 		RequestID:    e.RequestID,
 		ErrorMessage: e.ErrorMessage,
 		Failed:       e.ErrorCode != "" || e.State == store.StateFailed || e.State == store.StateTimedOut,

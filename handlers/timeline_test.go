@@ -76,16 +76,16 @@ func pendingLinkWithTimeline(t *testing.T, app *testApp, b *browser) (string, st
 		t.Fatal(err)
 	}
 	f := link.Fetch
-	seedState(t, app, id, f, store.StateUpdate{State: store.StateAuthorizing, Note: "Opening a cached session with Flinks (Authorize, MostRecentCached)"})
+	seedState(t, app, id, f, store.StateUpdate{State: store.StateAuthorizing, Note: store.NoteOf(store.NoteAuthorizeCached)})
 	seedCall(t, app, id, f, store.Call{Endpoint: "Authorize", Method: "POST", StatusCode: 200, RequestID: "req-auth-1", Attempt: 1, Duration: 85 * time.Millisecond}, rawAuthorize)
-	seedState(t, app, id, f, store.StateUpdate{State: store.StateFetching, RequestID: "req-auth-1", Note: "Requesting account details (GetAccountsDetail)"})
+	seedState(t, app, id, f, store.StateUpdate{State: store.StateFetching, RequestID: "req-auth-1", Note: store.NoteOf(store.NoteRequestDetails)})
 	seedCall(t, app, id, f, store.Call{Endpoint: "GetAccountsDetail", Method: "POST", StatusCode: 202, FlinksCode: "OPERATION_PENDING", RequestID: "req-auth-1", Attempt: 1, Duration: 1200 * time.Millisecond}, rawPending)
-	seedState(t, app, id, f, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 1, NextPollAt: time.Now().Add(10 * time.Second), Note: "Flinks is still collecting the data (202, answer 1)"})
+	seedState(t, app, id, f, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 1, NextPollAt: time.Now().Add(10 * time.Second), Note: store.NoteOf(store.NotePending, 1)})
 	seedCall(t, app, id, f, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", StatusCode: 500, FlinksCode: "AGGREGATION_ERROR", RequestID: "req-auth-1", Attempt: 1, Duration: 40 * time.Millisecond}, rawAggErr)
-	seedState(t, app, id, f, store.StateUpdate{State: store.StateRetrying, RequestID: "req-auth-1", Polls: 1, ErrorCode: "AGGREGATION_ERROR", Note: "Temporary problem, retrying: An error occurred while aggregating."})
+	seedState(t, app, id, f, store.StateUpdate{State: store.StateRetrying, RequestID: "req-auth-1", Polls: 1, ErrorCode: "AGGREGATION_ERROR", ErrorMessage: "An error occurred while aggregating.", Note: store.NoteOf(store.NoteRetrying)})
 	seedCall(t, app, id, f, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", StatusCode: 503, RequestID: "req-auth-1", Attempt: 2, Duration: 12 * time.Millisecond}, rawProxyHTML)
 	seedCall(t, app, id, f, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", RequestID: "req-auth-1", Attempt: 3, Duration: 3 * time.Second, Err: "dial tcp 127.0.0.1:9: connect: connection refused"}, "")
-	seedState(t, app, id, f, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 2, NextPollAt: time.Now().Add(10 * time.Second), Note: "Flinks is still collecting the data (202, answer 2)"})
+	seedState(t, app, id, f, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 2, NextPollAt: time.Now().Add(10 * time.Second), Note: store.NoteOf(store.NotePending, 2)})
 	return path, id
 }
 
@@ -110,7 +110,7 @@ func completeWithDetail(t *testing.T, app *testApp, id string) {
 				{ID: "t1", Date: "2025-01-30", Description: "COFFEE", Debit: &debit},
 			},
 		}},
-	}, "Data received: 1 account")
+	}, store.NoteOf(store.NoteDataReceived, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestTimelinePanelListsEventsAndCalls(t *testing.T) {
 	if got := tlText(retrying.Find("[data-testid=entry-code]")); got != "AGGREGATION_ERROR" || !retrying.HasClass("tl-failed") {
 		t.Errorf("retrying event code %q (failed class %v)", got, retrying.HasClass("tl-failed"))
 	}
-	if got := tlText(retrying.Find("[data-testid=event-note]")); !strings.HasPrefix(got, "Temporary problem, retrying") {
+	if got := tlText(retrying.Find("[data-testid=event-note]")); !strings.HasPrefix(got, "A temporary failure: trying again") {
 		t.Errorf("retrying event note %q", got)
 	}
 	noResponse := panel.Find("[data-testid=timeline-call]").Eq(4)
@@ -431,7 +431,7 @@ func TestTimelinePollAppendsNewEntriesAndStops(t *testing.T) {
 
 	// New entries: exactly those, then a tail further on.
 	seedCall(t, app, id, 1, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", StatusCode: 202, FlinksCode: "OPERATION_PENDING", RequestID: "req-auth-1", Attempt: 4, Duration: 50 * time.Millisecond}, rawPending)
-	seedState(t, app, id, 1, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 3, Note: "Flinks is still collecting the data (202, answer 3)"})
+	seedState(t, app, id, 1, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 3, Note: store.NoteOf(store.NotePending, 3)})
 	_, frag = b.get(tailURL, "HX-Request", "true")
 	var got []string
 	frag.Find("li").Each(func(_ int, li *goquery.Selection) { got = append(got, li.AttrOr("data-testid", "")) })

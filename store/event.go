@@ -18,7 +18,8 @@ type Event struct {
 	State        State
 	RequestID    string
 	Polls        int
-	Note         string // short human sentence
+	Note         Note   // what the entry says
+	Text         string // the English sentence of an entry written before notes had kinds
 	ErrorCode    string
 	ErrorMessage string
 }
@@ -26,7 +27,7 @@ type Event struct {
 // Events returns the timeline of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
 	rows, err := db.ro.QueryContext(ctx, `
-		SELECT id, link_id, fetch, at, state, request_id, polls, note, error_code, error_message
+		SELECT id, link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message
 		FROM events WHERE link_id = ? ORDER BY id`, linkID)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
@@ -35,15 +36,17 @@ func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
 	var events []Event
 	for rows.Next() {
 		var (
-			e  Event
-			at int64
+			e          Event
+			at         int64
+			kind, args string
 		)
-		err := rows.Scan(&e.ID, &e.LinkID, &e.Fetch, &at, &e.State, &e.RequestID, &e.Polls, &e.Note,
+		err := rows.Scan(&e.ID, &e.LinkID, &e.Fetch, &at, &e.State, &e.RequestID, &e.Polls, &e.Text, &kind, &args,
 			&e.ErrorCode, &e.ErrorMessage)
 		if err != nil {
 			return nil, fmt.Errorf("store: events: %w", err)
 		}
 		e.At = fromMillis(at)
+		e.Note = Note{Kind: NoteKind(kind), Args: parseArgs(args)}
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -55,9 +58,10 @@ func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
 // insertEvent appends e (its ID ignored) to the timeline of e.LinkID.
 func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, error_code, error_message)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.LinkID, e.Fetch, millis(e.At), e.State, e.RequestID, e.Polls, e.Note, e.ErrorCode, e.ErrorMessage)
+		INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
+		e.LinkID, e.Fetch, millis(e.At), e.State, e.RequestID, e.Polls, e.Note.Kind, e.Note.argsJSON(),
+		e.ErrorCode, e.ErrorMessage)
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}

@@ -55,15 +55,18 @@ type Link struct {
 	RequestID  string    // Flinks RequestId of the current fetch (not secret: it expires)
 	Polls      int       // 202 answers seen in the current fetch
 	NextPollAt time.Time // zero when not waiting
+	// PendingSince is when Flinks first answered 202 in the current fetch
+	// (zero before): the time limit counts from it, across restarts.
+	PendingSince time.Time
 
-	ErrorCode    string // FlinksCode or our own code ("TIMED_OUT", "NETWORK"); set in failed and timed_out only
+	ErrorCode    string // FlinksCode or our own code ("TIMED_OUT", "NETWORK"); set in failed and timed_out, and in retrying (the failure being retried)
 	ErrorMessage string
 
 	Fetch          int       // fetch generation: 1 for the first fetch, +1 for each StartNewFetch
 	Live           bool      // the current fetch refreshes from the bank (StartRefreshFromBank), not from Flinks' cache
 	FetchStartedAt time.Time // when the current fetch generation started
 	CreatedAt      time.Time
-	UpdatedAt      time.Time // when a fetch last reached a terminal state; CreatedAt until then
+	UpdatedAt      time.Time // when the link last changed: a state change, a new fetch
 }
 
 // NewLink is what CreateLink needs to record a link.
@@ -77,7 +80,7 @@ type NewLink struct {
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live`
+	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
 const terminalStates = `('ready', 'failed', 'timed_out')`
@@ -144,7 +147,7 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 	if created {
 		err := insertEvent(ctx, tx, Event{
 			LinkID: id, Fetch: 1, At: fromMillis(now), State: StateReceived,
-			Note: "Received the bank connection from Flinks Connect",
+			Note: NoteOf(NoteReceived),
 		})
 		if err != nil {
 			return Link{}, false, fmt.Errorf("store: create link: %w", err)
@@ -269,18 +272,17 @@ type StateUpdate struct {
 	Polls      int
 	NextPollAt time.Time // zero when not waiting
 
-	// ErrorCode and ErrorMessage are kept on the link only in failed and timed_out; the event
-	// always records them (a retry's reason belongs in the timeline).
+	// ErrorCode and ErrorMessage are kept on the link in failed, timed_out and retrying (what is
+	// retried); the event always records them.
 	ErrorCode    string
 	ErrorMessage string
 
-	// Note is a short human sentence for the timeline, e.g.
-	// "Flinks is still collecting the data (202 OPERATION_PENDING)".
-	Note string
+	// Note is what the timeline entry says.
+	Note Note
 }
 
 // RecordState sets the current state of a link and appends an event to its timeline, in one
-// transaction. Moving to a terminal state sets UpdatedAt.
+// transaction, and sets UpdatedAt: the link changed.
 //
 // It applies only to the current fetch generation while it is running: it returns ErrStale if the link's
 // Fetch is not fetch (a newer fetch has started) or the link is already in a terminal state, so a
@@ -303,7 +305,7 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 	}
 	now := db.timestamp()
 	errorCode, errorMessage := "", ""
-	if u.State.failure() {
+	if u.State.failure() || u.State == StateRetrying {
 		errorCode, errorMessage = u.ErrorCode, u.ErrorMessage
 	}
 
@@ -315,10 +317,10 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 
 	res, err := tx.ExecContext(ctx, `
 		UPDATE links SET state = ?, request_id = ?, polls = ?, next_poll_at = ?, error_code = ?, error_message = ?,
-			updated_at = CASE WHEN ? THEN ? ELSE updated_at END
+			updated_at = ?, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
 		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates,
-		u.State, u.RequestID, u.Polls, nullMillis(u.NextPollAt), errorCode, errorMessage,
-		u.State.Terminal(), millis(now),
+		u.State, u.RequestID, u.Polls, nullMillis(u.NextPollAt), errorCode, errorMessage, millis(now),
+		u.State == StatePending, millis(now),
 		linkID, fetch)
 	if err != nil {
 		return fmt.Errorf("store: record state: %w", err)
@@ -383,14 +385,14 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	// The write lock taken at BEGIN (IMMEDIATE) means the link cannot change between the read and the write.
 	link.Fetch++
 	link.State = StateReceived
-	link.RequestID, link.Polls, link.NextPollAt = "", 0, time.Time{}
+	link.RequestID, link.Polls, link.NextPollAt, link.PendingSince = "", 0, time.Time{}, time.Time{}
 	link.ErrorCode, link.ErrorMessage = "", ""
-	link.FetchStartedAt, link.Live = now, live
+	link.FetchStartedAt, link.UpdatedAt, link.Live = now, now, live
 	_, err = tx.ExecContext(ctx, `
 		UPDATE links SET fetch = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
-			error_code = '', error_message = '', fetch_started_at = ?, live = ?
+			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL
 		WHERE id = ?`,
-		link.Fetch, link.State, millis(now), live, linkID)
+		link.Fetch, link.State, millis(now), millis(now), live, linkID)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
@@ -475,11 +477,12 @@ func scanLink(s scanner) (Link, error) {
 	var (
 		l                                    Link
 		accountIDs                           string
-		nextPollAt                           sql.NullInt64
+		nextPollAt, pendingSince             sql.NullInt64
 		fetchStartedAt, createdAt, updatedAt int64
 	)
 	err := s.Scan(&l.ID, &l.SessionID, &l.Institution, &l.Tag, &accountIDs, &l.State, &l.RequestID,
-		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live)
+		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live,
+		&pendingSince)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrNotFound
 	} else if err != nil {
@@ -492,6 +495,7 @@ func scanLink(s scanner) (Link, error) {
 		l.AccountIDs = nil
 	}
 	l.NextPollAt = fromNullMillis(nextPollAt)
+	l.PendingSince = fromNullMillis(pendingSince)
 	l.FetchStartedAt = fromMillis(fetchStartedAt)
 	l.CreatedAt = fromMillis(createdAt)
 	l.UpdatedAt = fromMillis(updatedAt)
@@ -519,9 +523,9 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 }
 
 // startNote is the timeline's first entry of a new fetch.
-func startNote(fetch int, live bool) string {
+func startNote(fetch int, live bool) Note {
 	if live {
-		return fmt.Sprintf("Started fetch %d: a refresh from the bank", fetch)
+		return NoteOf(NoteRefreshStarted, fetch)
 	}
-	return fmt.Sprintf("Started fetch %d", fetch)
+	return NoteOf(NoteFetchStarted, fetch)
 }

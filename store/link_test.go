@@ -248,7 +248,7 @@ func TestUnfinished(t *testing.T) {
 		}
 	}
 	ready := mustCreate(t, db, "s1", "login-ready")
-	if err := db.CompleteFetch(t.Context(), ready.ID, 1, store.Snapshot{}, "done"); err != nil {
+	if err := db.CompleteFetch(t.Context(), ready.ID, 1, store.Snapshot{}, store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -272,7 +272,7 @@ func TestRecordState(t *testing.T) {
 		next := clk.Now().Add(10 * time.Second)
 		u := store.StateUpdate{
 			State: store.StatePending, RequestID: "req-1", Polls: 3, NextPollAt: next,
-			Note: "Flinks is still collecting the data (202 OPERATION_PENDING)",
+			Note: store.NoteOf(store.NotePending, 3),
 		}
 		if err := db.RecordState(t.Context(), link.ID, 1, u); err != nil {
 			t.Fatal(err)
@@ -283,8 +283,10 @@ func TestRecordState(t *testing.T) {
 		}
 		want := link
 		want.State, want.RequestID, want.Polls, want.NextPollAt = store.StatePending, "req-1", 3, next
+		want.UpdatedAt = clk.Now()    // every change moves it: "Updated" on the links list is true while pending
+		want.PendingSince = clk.Now() // the first 202: the time limit counts from it
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Link = %+v, want %+v (UpdatedAt unchanged: not terminal)", got, want)
+			t.Errorf("Link = %+v, want %+v", got, want)
 		}
 		events, err := db.Events(t.Context(), link.ID)
 		if err != nil {
@@ -319,7 +321,7 @@ func TestRecordState(t *testing.T) {
 		}
 	})
 
-	t.Run("NonFailureClearsErrorOnLinkButNotInEvent", func(t *testing.T) {
+	t.Run("RetryKeepsItsReasonUntilTheNextState", func(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
@@ -329,12 +331,19 @@ func TestRecordState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The page says what is being retried.
 		got, _ := db.Link(t.Context(), link.ID)
-		if got.ErrorCode != "" || got.ErrorMessage != "" {
-			t.Errorf("link error = %q %q, want none in state retrying", got.ErrorCode, got.ErrorMessage)
+		if got.ErrorCode != "NETWORK" || got.ErrorMessage != "connection reset" {
+			t.Errorf("link error = %q %q in state retrying, want the reason retried", got.ErrorCode, got.ErrorMessage)
+		}
+		if err := db.RecordState(t.Context(), link.ID, 1, store.StateUpdate{State: store.StateFetching, Polls: 0}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Link(t.Context(), link.ID); got.ErrorCode != "" || got.ErrorMessage != "" {
+			t.Errorf("link error = %q %q after the retry, want none", got.ErrorCode, got.ErrorMessage)
 		}
 		events, _ := db.Events(t.Context(), link.ID)
-		if last := events[len(events)-1]; last.ErrorCode != "NETWORK" || last.ErrorMessage != "connection reset" {
+		if last := events[len(events)-2]; last.ErrorCode != "NETWORK" || last.ErrorMessage != "connection reset" {
 			t.Errorf("event error = %q %q, want the retry's reason", last.ErrorCode, last.ErrorMessage)
 		}
 	})
@@ -428,7 +437,7 @@ func TestStartNewFetch(t *testing.T) {
 		t.Parallel()
 		db, clk := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), "done"); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		ready, _ := db.Link(t.Context(), link.ID)
@@ -439,7 +448,7 @@ func TestStartNewFetch(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := ready
-		want.Fetch, want.State, want.FetchStartedAt = 2, store.StateReceived, clk.Now()
+		want.Fetch, want.State, want.FetchStartedAt, want.UpdatedAt = 2, store.StateReceived, clk.Now(), clk.Now()
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("StartNewFetch = %+v, want %+v", got, want)
 		}
@@ -497,7 +506,7 @@ func TestDeleteLink(t *testing.T) {
 			if err := db.RecordCall(ctx, l.ID, 1, store.Call{Endpoint: "/Authorize", StatusCode: 200}); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.CompleteFetch(ctx, l.ID, 1, sampleSnapshot(), "done"); err != nil {
+			if err := db.CompleteFetch(ctx, l.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -69,7 +69,7 @@ type Transaction struct {
 // ErrNotFound if the link does not exist. It returns an error, and writes nothing, if the data is
 // invalid: an empty or repeated account ID, a transaction ID repeated within an account, or a
 // transaction date that is not YYYY-MM-DD.
-func (db *DB) CompleteFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note string) error {
+func (db *DB) CompleteFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note Note) error {
 	for i, a := range snap.Accounts {
 		for j, t := range a.Transactions {
 			if _, err := time.Parse(time.DateOnly, t.Date); err != nil {
@@ -80,7 +80,7 @@ func (db *DB) CompleteFetch(ctx context.Context, linkID string, fetch int, snap 
 	return db.noteWrite(db.completeFetch(ctx, linkID, fetch, snap, note))
 }
 
-func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note string) error {
+func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note Note) error {
 	now := db.timestamp()
 	snap.LinkID, snap.Fetch = linkID, fetch
 	if snap.FetchedAt.IsZero() {

@@ -59,7 +59,7 @@ func TestCompleteFetch(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Minute)
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), "Fetched 3 accounts"); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 
@@ -79,7 +79,7 @@ func TestCompleteFetch(t *testing.T) {
 		}
 		events, _ := db.Events(t.Context(), link.ID)
 		last := events[len(events)-1]
-		if last.State != store.StateReady || last.Note != "Fetched 3 accounts" || last.RequestID != "req-1" || last.Polls != 2 {
+		if last.State != store.StateReady || !reflect.DeepEqual(last.Note, store.NoteOf(store.NoteDataReceived, 3)) || last.RequestID != "req-1" || last.Polls != 2 {
 			t.Errorf("last event = %+v, want ready with the note, RequestID and Polls", last)
 		}
 	})
@@ -88,7 +88,7 @@ func TestCompleteFetch(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), ""); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		snap, err := db.Snapshot(t.Context(), link.ID)
@@ -122,7 +122,7 @@ func TestCompleteFetch(t *testing.T) {
 		snap := store.Snapshot{Accounts: []store.Account{
 			{ID: "a", Last4: "00012345678"}, {ID: "b", Last4: "****5678"}, {ID: "c", Last4: "12"}, {ID: "d"},
 		}}
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, ""); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Snapshot(t.Context(), link.ID)
@@ -141,14 +141,14 @@ func TestCompleteFetch(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), ""); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.StartNewFetch(t.Context(), link.ID); err != nil {
 			t.Fatal(err)
 		}
 		second := store.Snapshot{InstitutionName: "Second", Accounts: []store.Account{{ID: "only", Transactions: []store.Transaction{{ID: "x", Date: "2025-04-01"}}}}}
-		if err := db.CompleteFetch(t.Context(), link.ID, 2, second, ""); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 2, second, store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Snapshot(t.Context(), link.ID)
@@ -165,7 +165,7 @@ func TestCompleteFetch(t *testing.T) {
 		db, _ := newDB(t)
 		ctx := t.Context()
 		link := mustCreate(t, db, "s1", "login-1")
-		if err := db.CompleteFetch(ctx, link.ID, 1, sampleSnapshot(), ""); err != nil {
+		if err := db.CompleteFetch(ctx, link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.StartNewFetch(ctx, link.ID); err != nil {
@@ -180,7 +180,7 @@ func TestCompleteFetch(t *testing.T) {
 		// The duplicate is found by the database after the link row was updated, the old snapshot deleted
 		// and several rows inserted: all of it must be rolled back.
 		bad.Accounts[2].Transactions = append(bad.Accounts[2].Transactions, bad.Accounts[2].Transactions[0])
-		err := db.CompleteFetch(ctx, link.ID, 2, bad, "")
+		err := db.CompleteFetch(ctx, link.ID, 2, bad, store.NoteOf(store.NoteDataReceived, 3))
 		if err == nil || errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("CompleteFetch with a duplicate transaction ID: err = %v, want a constraint error", err)
 		}
@@ -204,7 +204,7 @@ func TestCompleteFetch(t *testing.T) {
 			"EmptyAccountID":     {Accounts: []store.Account{{ID: ""}}},
 			"DuplicateAccountID": {Accounts: []store.Account{{ID: "a"}, {ID: "a"}}},
 		} {
-			if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, ""); err == nil {
+			if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, store.NoteOf(store.NoteDataReceived, 3)); err == nil {
 				t.Errorf("%s: err = nil, want an error", name)
 			}
 		}
@@ -221,13 +221,13 @@ func TestCompleteFetch(t *testing.T) {
 		db, _ := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
 		mustRecord(t, db, link.ID, 1, store.StateFailed)
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), ""); !errors.Is(err, store.ErrStale) {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); !errors.Is(err, store.ErrStale) {
 			t.Errorf("CompleteFetch after failed: err = %v, want ErrStale", err)
 		}
 		if _, err := db.StartNewFetch(t.Context(), link.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), ""); !errors.Is(err, store.ErrStale) {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); !errors.Is(err, store.ErrStale) {
 			t.Errorf("CompleteFetch of the old fetch: err = %v, want ErrStale", err)
 		}
 		if _, err := db.Snapshot(t.Context(), link.ID); !errors.Is(err, store.ErrNotFound) {
@@ -238,7 +238,7 @@ func TestCompleteFetch(t *testing.T) {
 	t.Run("UnknownLinkIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
-		if err := db.CompleteFetch(t.Context(), "nope", 1, sampleSnapshot(), ""); !errors.Is(err, store.ErrNotFound) {
+		if err := db.CompleteFetch(t.Context(), "nope", 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("err = %v, want ErrNotFound", err)
 		}
 	})
@@ -261,7 +261,7 @@ func TestCompleteFetch(t *testing.T) {
 		}
 
 		start := time.Now()
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, ""); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, snap, store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		elapsed := time.Since(start)
@@ -302,7 +302,7 @@ func TestSnapshot(t *testing.T) {
 		t.Parallel()
 		db, _ := newDB(t)
 		link := mustCreate(t, db, "s1", "login-1")
-		if err := db.CompleteFetch(t.Context(), link.ID, 1, store.Snapshot{}, "no accounts"); err != nil {
+		if err := db.CompleteFetch(t.Context(), link.ID, 1, store.Snapshot{}, store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.Snapshot(t.Context(), link.ID)

@@ -65,7 +65,7 @@ func mustCreate(tb testing.TB, db *store.DB, sessionID, loginID string) store.Li
 // mustRecord records a state on fetch 1.
 func mustRecord(tb testing.TB, db *store.DB, linkID string, fetch int, state store.State) {
 	tb.Helper()
-	if err := db.RecordState(tb.Context(), linkID, fetch, store.StateUpdate{State: state, Note: string(state)}); err != nil {
+	if err := db.RecordState(tb.Context(), linkID, fetch, store.StateUpdate{State: state, Note: store.Note{Kind: store.NoteKind(state)}}); err != nil {
 		tb.Fatalf("RecordState(%s): %v", state, err)
 	}
 }
@@ -135,7 +135,7 @@ func TestOpen(t *testing.T) {
 		if err := db.RecordCall(ctx, link.ID, 1, store.Call{Endpoint: "/GetAccountsDetail", Method: "POST", StatusCode: 200, Attempt: 1, Duration: 1500 * time.Millisecond, Body: []byte(`{"ok":true}`)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CompleteFetch(ctx, link.ID, 1, sampleSnapshot(), "Fetched"); err != nil {
+		if err := db.CompleteFetch(ctx, link.ID, 1, sampleSnapshot(), store.NoteOf(store.NoteDataReceived, 3)); err != nil {
 			t.Fatal(err)
 		}
 		wantLink, _ := db.Link(ctx, link.ID)

@@ -33,11 +33,16 @@ type Messages struct {
 	SandboxMFA                                                func(answers string) string
 
 	// Link page and status.
-	Elapsed, FlinksPending, NextCheck, StartedAt    string
-	Progress, StepDone, StepCurrent, StepFailed     string
-	StepTodo                                        string
-	Steps                                           [5]string
-	StateHeadline, StateDetail                      map[string]string
+	Elapsed, FlinksPending, NextCheck, StartedAt string
+	Progress, StepDone, StepCurrent, StepFailed  string
+	StepTodo                                     string
+	Steps                                        [5]string
+	StateHeadline, StateDetail                   map[string]string
+	// RetryingAfter heads a retried fetch when Flinks answered with a code;
+	// RetryingOurs when the failure was ours to name (no answer, unreadable
+	// answer), with the catalogue's title. RetryingOnOurOwn ends its detail.
+	RetryingAfter, RetryingOurs                     func(string) string
+	RetryingOnOurOwn                                string
 	StateBadge                                      map[string]string
 	NextCheckIn                                     func(d string) string
 	NextCheckNow                                    string
@@ -145,10 +150,13 @@ var english = Messages{
 		"pending":     "Right after you connect, Flinks reads your accounts from your bank in the background. We check with Flinks every few seconds; this page updates on its own.",
 		"retrying":    "A temporary problem between us and Flinks. We will retry shortly.",
 	},
-	StateBadge:   map[string]string{"ready": "Ready", "failed": "Failed", "timed_out": "Timed out", "": "Pending"},
-	NextCheckIn:  func(d string) string { return "in " + d },
-	NextCheckNow: "now",
-	WhatYouCanDo: "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
+	RetryingAfter:    func(code string) string { return "Flinks answered " + code + "; trying again" },
+	RetryingOurs:     func(title string) string { return title + "; trying again" },
+	RetryingOnOurOwn: "We try again on our own, at the pace Flinks asks for; there is nothing you need to do.",
+	StateBadge:       map[string]string{"ready": "Ready", "failed": "Failed", "timed_out": "Timed out", "": "Pending"},
+	NextCheckIn:      func(d string) string { return "in " + d },
+	NextCheckNow:     "now",
+	WhatYouCanDo:     "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
 	OurCode:  "This app's code:",
 	TryAgain: "Try again", LinkAnother: "Link another account",
 	ContinueInConnect:  "Continue in Flinks Connect",
@@ -273,10 +281,13 @@ var french = Messages{
 		"pending":     "Juste après la connexion, Flinks lit vos comptes auprès de votre banque en arrière-plan. Nous vérifions auprès de Flinks toutes les quelques secondes; cette page se met à jour d'elle-même.",
 		"retrying":    "Un problème temporaire entre nous et Flinks. Nous réessaierons sous peu.",
 	},
-	StateBadge:   map[string]string{"ready": "Prêt", "failed": "Échec", "timed_out": "Délai dépassé", "": "En cours"},
-	NextCheckIn:  func(d string) string { return "dans " + d },
-	NextCheckNow: "maintenant",
-	WhatYouCanDo: "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
+	RetryingAfter:    func(code string) string { return "Flinks a répondu " + code + "; nouvel essai" },
+	RetryingOurs:     func(title string) string { return title + "; nouvel essai" },
+	RetryingOnOurOwn: "Nous réessayons de nous-mêmes, au rythme que Flinks demande; vous n'avez rien à faire.",
+	StateBadge:       map[string]string{"ready": "Prêt", "failed": "Échec", "timed_out": "Délai dépassé", "": "En cours"},
+	NextCheckIn:      func(d string) string { return "dans " + d },
+	NextCheckNow:     "maintenant",
+	WhatYouCanDo:     "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
 	OurCode:  "Code de cette application :",
 	TryAgain: "Réessayer", LinkAnother: "Lier un autre compte",
 	ContinueInConnect:  "Continuer dans Flinks Connect",

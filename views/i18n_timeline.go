@@ -22,6 +22,9 @@ type TimelineMessages struct {
 	// FetchHeading starts each fetch generation: "Fetch 2, started …".
 	FetchHeading func(n int, started string) string
 
+	// Notes renders what each kind of timeline entry says (store.NoteKind).
+	Notes noteSet
+
 	// An entry.
 	StateChange, FlinksCall                              string
 	HTTPStatus, FlinksCode, Duration, Attempt, RequestID string
@@ -55,6 +58,7 @@ var englishTimeline = TimelineMessages{
 		return fmt.Sprintf("Fetch %d, started %s", n, started)
 	},
 
+	Notes:       englishNotes,
 	StateChange: "State change", FlinksCall: "Flinks call",
 	HTTPStatus: "HTTP status", FlinksCode: "FlinksCode", Duration: "Duration", Attempt: "Attempt", RequestID: "RequestId",
 	Note: "Note", ErrorCode: "Error code", Error: "Error", FlinksSaid: "Flinks said", NoResponse: "no response",
@@ -88,6 +92,7 @@ var frenchTimeline = TimelineMessages{
 		return fmt.Sprintf("Récupération %d, commencée le %s", n, started)
 	},
 
+	Notes:       frenchNotes,
 	StateChange: "Changement d'état", FlinksCall: "Appel à Flinks",
 	HTTPStatus: "Statut HTTP", FlinksCode: "FlinksCode", Duration: "Durée", Attempt: "Tentative", RequestID: "RequestId",
 	Note: "Note", ErrorCode: "Code d'erreur", Error: "Erreur", FlinksSaid: "Message de Flinks", NoResponse: "aucune réponse",

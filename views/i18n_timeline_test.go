@@ -24,6 +24,10 @@ func TestTimelineMessagesComplete(t *testing.T) {
 				if f.IsNil() {
 					t.Errorf("%s: %s is nil", lang, name)
 				}
+			case reflect.Map:
+				if f.Len() == 0 || f.Len() != en.Field(i).Len() {
+					t.Errorf("%s: %s has %d entries, English %d", lang, name, f.Len(), en.Field(i).Len())
+				}
 			default:
 				t.Errorf("%s: field kind %s not checked: extend this test", name, f.Kind())
 			}

@@ -194,7 +194,7 @@ func TestOneFetchPerLoginIDAcrossLinks(t *testing.T) {
 		if got, want := states(events), "received,pending,ready"; got != want {
 			t.Errorf("attached link timeline %s, want %s", got, want)
 		}
-		if !strings.HasPrefix(events[1].Note, "Attached to the fetch already running") {
+		if events[1].Note.Kind != store.NoteAttached {
 			t.Errorf("attach event note %q", events[1].Note)
 		}
 		// The calls made after it attached are in its log too.
@@ -367,7 +367,7 @@ func (h *holdingStore) hold() {
 	})
 }
 
-func (h *holdingStore) CompleteFetch(ctx context.Context, id string, fetch int, snap store.Snapshot, note string) error {
+func (h *holdingStore) CompleteFetch(ctx context.Context, id string, fetch int, snap store.Snapshot, note store.Note) error {
 	h.hold()
 	return h.DB.CompleteFetch(ctx, id, fetch, snap, note)
 }

@@ -434,3 +434,51 @@ func faultTimeline(events []store.Event) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// TestResumedFetchKeepsItsTimeLimit restarts a fetch that has been pending for
+// two minutes under a one-minute limit: the limit counts from the first 202
+// stored before the restart, so the resumed fetch stops at once (at most one
+// poll) instead of polling for another minute.
+func TestResumedFetchKeepsItsTimeLimit(t *testing.T) {
+	up := newUpstream(t, map[string]flinkstest.Script{
+		"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Pending("OPERATION_PENDING")),
+	})
+	client, _, _ := faultFixture(t, up)
+	twoMinutesAgo := time.Now().Add(-2 * time.Minute)
+	clock := twoMinutesAgo
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32),
+		store.WithNow(func() time.Time { return clock }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	link, _, err := db.CreateLink(t.Context(), store.NewLink{SessionID: "s1", LoginID: faultLoginID, Institution: "FlinksCapital"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first run got as far as Flinks' 202s, two minutes ago, then the process stopped.
+	for polls := 1; polls <= 2; polls++ {
+		if err := db.RecordState(t.Context(), link.ID, 1, store.StateUpdate{
+			State: store.StatePending, RequestID: "req-1", Polls: polls, Note: store.NoteOf(store.NotePending, polls),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = time.Now()
+	f := fetcher.New(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)), db, client,
+		fetcher.Options{PollInterval: faultPoll, Timeout: time.Minute})
+	if n, err := f.Resume(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Resume = %d, %v", n, err)
+	}
+	f.Wait()
+	got, _ := db.Link(t.Context(), link.ID)
+	if got.State != store.StateTimedOut {
+		t.Fatalf("resumed link ended %s %s, want timed_out", got.State, got.ErrorCode)
+	}
+	if n := up.Count("GetAccountsDetailAsync"); n > 1 {
+		t.Errorf("the resumed fetch polled %d times past its limit, want at most 1", n)
+	}
+	if !got.PendingSince.Equal(twoMinutesAgo.Truncate(time.Millisecond)) {
+		t.Errorf("PendingSince %v, want the first 202 before the restart, %v", got.PendingSince, twoMinutesAgo)
+	}
+}

@@ -42,7 +42,7 @@ type Store interface {
 	LoginID(ctx context.Context, linkID string) (string, error)
 	RecordState(ctx context.Context, linkID string, fetch int, u store.StateUpdate) error
 	RecordCall(ctx context.Context, linkID string, fetch int, c store.Call) error
-	CompleteFetch(ctx context.Context, linkID string, fetch int, snap store.Snapshot, note string) error
+	CompleteFetch(ctx context.Context, linkID string, fetch int, snap store.Snapshot, note store.Note) error
 	Unfinished(ctx context.Context) ([]store.Link, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 }
@@ -209,7 +209,7 @@ func (f *Fetcher) Resume(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("fetcher: resume: %w", ctx.Err())
 			}
-			f.failLinks([]target{{linkID: l.ID, fetch: l.Fetch}}, failureUpdate(codeFor(err), "could not read the stored connection", "Failed: "), err)
+			f.failLinks([]target{{linkID: l.ID, fetch: l.Fetch}}, failureUpdate(codeFor(err), "could not read the stored connection"), err)
 			continue
 		}
 		fp := f.fingerprint(loginID)
@@ -274,7 +274,7 @@ func (f *Fetcher) startLink(linkID string, fetch int) {
 	loginID, err := f.store.LoginID(ctx, linkID)
 	if err != nil {
 		if ctx.Err() == nil {
-			f.failLinks([]target{{linkID: linkID, fetch: fetch}}, failureUpdate(codeFor(err), "could not read the stored connection", "Failed: "), err)
+			f.failLinks([]target{{linkID: linkID, fetch: fetch}}, failureUpdate(codeFor(err), "could not read the stored connection"), err)
 		}
 		return
 	}
@@ -307,12 +307,12 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		for _, l := range links {
 			f.attachLocked(j, l, true)
 		}
-		resume, polls := resumeRequestID(links)
+		resume := resumePointOf(links)
 		f.wg.Add(1)
 		f.mu.Unlock()
 		go func() {
 			defer f.wg.Done()
-			f.run(j, resume, polls)
+			f.run(j, resume)
 		}()
 		return
 	}
@@ -345,11 +345,17 @@ func (f *Fetcher) attachLocked(j *job, l store.Link, synced bool) bool {
 	return true
 }
 
-// resumeRequestID is the Flinks request to keep polling after a restart: the
-// one the links were pending on, if any (the client re-authorizes if it has
-// expired), and the 202 answers already counted for it. Attached links share
-// it; the most advanced one wins.
-func resumeRequestID(links []store.Link) (string, int) {
+// resumePoint is where a fetch interrupted by a restart goes on from.
+type resumePoint struct {
+	requestID    string    // the Flinks request to keep polling; "" to start afresh
+	polls        int       // the 202 answers already counted for it
+	pendingSince time.Time // its first 202: the time limit counts from there
+}
+
+// resumePointOf is the Flinks request the links were pending on, if any (the
+// client re-authorizes if it has expired). Attached links share it; the most
+// advanced one wins.
+func resumePointOf(links []store.Link) resumePoint {
 	best := -1
 	for i, l := range links {
 		if l.State == store.StatePending && l.RequestID != "" && (best < 0 || l.Polls > links[best].Polls) {
@@ -357,9 +363,9 @@ func resumeRequestID(links []store.Link) (string, int) {
 		}
 	}
 	if best < 0 {
-		return "", 0
+		return resumePoint{}
 	}
-	return links[best].RequestID, links[best].Polls
+	return resumePoint{links[best].RequestID, links[best].Polls, links[best].PendingSince}
 }
 
 // catchUp records the job's current state on links that attached mid-fetch,
@@ -371,7 +377,7 @@ func (f *Fetcher) catchUp(j *job, linkIDs []string) {
 		return // nothing recorded yet: the next state reaches them too
 	}
 	u := *j.last
-	u.Note = "Attached to the fetch already running for this bank connection. " + u.Note
+	u.Note = u.Note.Attached()
 	for _, t := range f.targets(j) {
 		if t.m.synced || !slices.Contains(linkIDs, t.linkID) {
 			continue
@@ -434,10 +440,10 @@ func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func
 // run performs one Flinks fetch for the job's LoginId and writes its outcome
 // to every attached link. Errors are persisted as the links' failure, not
 // returned: there is no caller waiting for them.
-func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
+func (f *Fetcher) run(j *job, resume resumePoint) {
 	defer j.cancel()
 	defer j.stopFlinks()
-	rec := &recorder{f: f, j: j, polledBefore: polledBefore}
+	rec := &recorder{f: f, j: j, polledBefore: resume.polls}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      f.opts.Timeout,
@@ -448,7 +454,8 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 		OnState:      rec.state,
 		// After a restart mid-poll, keep polling the same Flinks request
 		// rather than opening a new one.
-		ResumeRequestID:    resumeRequestID,
+		ResumeRequestID:    resume.requestID,
+		PendingSince:       resume.pendingSince,
 		DaysOfTransactions: f.opts.DaysOfTransactions,
 		AccountsFilter:     j.accounts,
 		Live:               j.live,
@@ -459,12 +466,12 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 	defer j.rec.Unlock()
 	f.mu.Lock()
 	j.done = true
-	source := "Account data received"
+	source := store.NoteDataReceived
 	if j.pushed != nil {
 		// A webhook brought the data first and stopped the polling: that is
 		// the answer, whatever the stopped call sequence returned.
 		detail, err, rec.failure = j.pushed, nil, nil
-		source = "Account data received from Flinks' webhook"
+		source = store.NoteWebhookReceived
 	}
 	var snap store.Snapshot
 	if err == nil {
@@ -492,13 +499,13 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 	if err != nil && failure == nil {
 		// The client reports the terminal state through OnState; this is a
 		// backstop for errors that ended the fetch without one.
-		u := failureUpdate(codeFor(err), messageFor(err), "Failed: ")
+		u := failureUpdate(codeFor(err), messageFor(err))
 		failure = &u
 	}
 	if failure != nil {
 		f.log.Warn("fetch failed", "code", failure.ErrorCode, "links", len(f.targets(j)), "err", err)
 	}
-	note := fmt.Sprintf("%s: %d accounts", source, len(snap.Accounts))
+	note := store.NoteOf(source, len(snap.Accounts))
 	// Write the outcome to every member, including links that attach while
 	// this runs (see join); the job leaves the map only when none is left.
 	written := map[string]int{}
@@ -527,7 +534,7 @@ func (f *Fetcher) run(j *job, resumeRequestID string, polledBefore int) {
 			})
 			if errors.Is(err, store.ErrInvalid) {
 				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
-				f.writeOutcome(j, t, failureUpdate(flinks.CodeUnexpected, "the account data could not be saved", "Failed: "))
+				f.writeOutcome(j, t, failureUpdate(flinks.CodeUnexpected, "the account data could not be saved"))
 			}
 		}
 	}
@@ -603,7 +610,7 @@ func (f *Fetcher) Deliver(ctx context.Context, loginID string, d *flinks.Account
 		return 0, fmt.Errorf("fetcher: deliver: %w", err)
 	}
 	snap := snapshotFrom(d)
-	note := fmt.Sprintf("Account data received from Flinks' webhook: %d accounts", len(snap.Accounts))
+	note := store.NoteOf(store.NoteWebhookReceived, len(snap.Accounts))
 	stored := false
 	for _, l := range links {
 		if l.State.Terminal() {
@@ -681,12 +688,12 @@ func (f *Fetcher) closeLocked(j *job) {
 }
 
 // failureUpdate is the state update of a failed fetch.
-func failureUpdate(code, msg, notePrefix string) store.StateUpdate {
+func failureUpdate(code, msg string) store.StateUpdate {
 	st := store.StateFailed
 	if code == flinks.CodeTimedOut {
 		st = store.StateTimedOut
 	}
-	return store.StateUpdate{State: st, ErrorCode: code, ErrorMessage: msg, Note: notePrefix + code}
+	return store.StateUpdate{State: st, ErrorCode: code, ErrorMessage: msg, Note: store.NoteOf(store.NoteStopped)}
 }
 
 // failLinks records a failure on links that belong to no job.

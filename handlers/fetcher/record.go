@@ -3,7 +3,6 @@ package fetcher
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"flinkslink/flinks"
 	"flinkslink/store"
@@ -57,19 +56,19 @@ func (r *recorder) state(sc flinks.StateChange) {
 	u := store.StateUpdate{RequestID: sc.RequestID, Polls: polls, NextPollAt: sc.NextPoll}
 	switch sc.Stage {
 	case flinks.StageAuthorizing:
-		u.State, u.Note = store.StateAuthorizing, "Opening a cached session with Flinks (Authorize, MostRecentCached)"
+		u.State, u.Note = store.StateAuthorizing, store.NoteOf(store.NoteAuthorizeCached)
 		if r.j.live {
-			u.Note = "Asking Flinks to refresh from the bank (Authorize, MostRecentCached false)"
+			u.Note = store.NoteOf(store.NoteAuthorizeLive)
 		}
 	case flinks.StageFetching:
-		u.State, u.Note = store.StateFetching, "Requesting account details (GetAccountsDetail)"
+		u.State, u.Note = store.StateFetching, store.NoteOf(store.NoteRequestDetails)
 	case flinks.StagePending:
 		u.State = store.StatePending
-		u.Note = fmt.Sprintf("Flinks is still collecting the data (202, answer %d)", polls)
+		u.Note = store.NoteOf(store.NotePending, polls)
 	case flinks.StageRetrying:
 		u.State = store.StateRetrying
-		u.Note = "Temporary problem, retrying: " + messageFor(sc.Err)
-		u.ErrorCode = codeFor(sc.Err)
+		u.Note = store.NoteOf(store.NoteRetrying)
+		u.ErrorCode, u.ErrorMessage = codeFor(sc.Err), messageFor(sc.Err)
 	case flinks.StageReady:
 		// The snapshot and the ready state are written together by CompleteFetch.
 		return
@@ -87,7 +86,7 @@ func (r *recorder) state(sc flinks.StateChange) {
 			u.State = store.StateTimedOut
 		}
 		u.ErrorCode, u.ErrorMessage = codeFor(sc.Err), messageFor(sc.Err)
-		u.Note = "Stopped: " + u.ErrorCode
+		u.Note = store.NoteOf(store.NoteStopped)
 		r.failure = &u
 		return
 	default:
