@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"flinkslink/flinks/sandbox"
 )
 
 // TestBrowserFailedLinkExplains links a sandbox user whose bank access is
@@ -44,5 +52,114 @@ func TestBrowserFailedLinkExplains(t *testing.T) {
 	}
 	if evaluate[bool](t, ctx, `document.querySelector("#link-status").hasAttribute("hx-get")`) {
 		t.Error("the failed render still polls")
+	}
+}
+
+// heldRetry serves the standalone sandbox and holds the second cached
+// Authorize of a LoginId (the retry) until release is closed, so a test can
+// look at the retry screen for as long as it needs.
+type heldRetry struct {
+	next      http.Handler
+	mu        sync.Mutex
+	authorize int
+	release   chan struct{}
+}
+
+func (h *heldRetry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/BankingServices/Authorize") {
+		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		if bytes.Contains(raw, []byte(`"LoginId"`)) {
+			h.mu.Lock()
+			h.authorize++
+			n := h.authorize
+			h.mu.Unlock()
+			if n == 2 {
+				select {
+				case <-h.release:
+				case <-r.Context().Done():
+				}
+			}
+		}
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// TestBrowserRetryScreenSaysWhatFlinksSaid links test_service_unavailable,
+// whose cached Authorize Flinks answers 401 RETRY_LATER, and checks the words
+// and the progress steps while the app retries and once it gives up: it says
+// what Flinks answered, ticks no session that never opened, and the steps
+// never go backwards.
+func TestBrowserRetryScreenSaysWhatFlinksSaid(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{TimeScale: 0.05, StatePath: filepath.Join(t.TempDir(), "sandbox.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	held := &heldRetry{next: sb, release: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(held.release) }) }
+	upstream := httptest.NewServer(held)
+	t.Cleanup(upstream.Close)
+	t.Cleanup(release) // before upstream.Close, which waits for the held call
+	base := startApp(t, map[string]string{
+		"FLINKS_API_URL":       upstream.URL + "/v3/" + sandbox.DefaultCustomerID,
+		"FLINKS_CONNECT_URL":   upstream.URL + "/v2/",
+		"FLINKS_API_KEY":       sandbox.DefaultAPIKey,
+		"FLINKS_SECRET_KEY":    sandbox.DefaultSecretKey,
+		"FLINKS_POLL_INTERVAL": "100ms",
+		"FLINKS_DEMO":          "true",
+	})
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#flinks-connect"))); err != nil {
+		t.Fatalf("open landing page: %v", err)
+	}
+	signInThroughConnect(t, ctx, "test_service_unavailable", "retry-0-credentials")
+	steps := func() string {
+		return evaluate[string](t, ctx, `[...document.querySelectorAll("#link-status .steps li")].map(li => li.className.replace("step-", "")).join(",")`)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="retrying"]`))); err != nil {
+		shot(t, ctx, "failed-retry-wait")
+		t.Fatalf("waiting for the retry screen: %v", err)
+	}
+	shot(t, ctx, "retry-1-retrying")
+	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=status-headline]").textContent`); got != "Flinks answered RETRY_LATER; trying again" {
+		t.Errorf("retry headline %q", got)
+	}
+	if got := evaluate[string](t, ctx, `document.querySelector("#link-status .detail").textContent`); !strings.Contains(got, "try again on our own") || strings.Contains(got, "did not answer") {
+		t.Errorf("retry detail %q", got)
+	}
+	// Connected through Connect, nothing else yet: no session was opened.
+	if got := steps(); got != "done,current,todo,todo,todo" {
+		t.Errorf("steps while retrying %s, want done,current,todo,todo,todo", got)
+	}
+
+	release()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="failed"] [data-testid=failure]`))); err != nil {
+		shot(t, ctx, "failed-retry-fail-wait")
+		t.Fatalf("waiting for the failure: %v", err)
+	}
+	shot(t, ctx, "retry-2-failed")
+	// The step that was in progress is the one that failed: nothing goes backwards.
+	if got := steps(); got != "done,failed,todo,todo,todo" {
+		t.Errorf("steps after the failure %s, want done,failed,todo,todo,todo", got)
+	}
+	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=failure-code]").textContent`); got != "RETRY_LATER" {
+		t.Errorf("failure code %q", got)
+	}
+	// The failure's sentence is said once.
+	message := evaluate[string](t, ctx, `document.querySelector("[data-testid=failure] h3 + p").textContent`)
+	if n := strings.Count(evaluate[string](t, ctx, `document.querySelector("#link-status").innerText`), message); message == "" || n != 1 {
+		t.Errorf("the failure's sentence %q appears %d times", message, n)
+	}
+	// The timeline's last entry names the code once.
+	chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#timeline-details > summary")))
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid=timeline-event][data-state="failed"]`))); err != nil {
+		t.Fatalf("waiting for the timeline's failure: %v", err)
+	}
+	last := evaluate[string](t, ctx, `[...document.querySelectorAll("[data-testid=timeline-event][data-state=failed]")].pop().innerText`)
+	if strings.Count(last, "RETRY_LATER") > 1 || strings.Contains(last, "Stopped: RETRY_LATER") {
+		t.Errorf("timeline's failure entry repeats the code:\n%s", last)
 	}
 }

@@ -19,6 +19,10 @@ type recorder struct {
 	// polledBefore is the 202 answers counted before a restart: a resumed
 	// fetch's count goes on from there rather than starting at 1 again.
 	polledBefore int
+	// stage is the last stage the client reported, and retried the stage a
+	// retry repeats: the link stays "retrying" (saying what is retried)
+	// through the repeated call, until that call's outcome moves it on.
+	stage, retried flinks.Stage
 }
 
 // call stores one Flinks call in the call log of every attached link, its body masked.
@@ -52,6 +56,16 @@ func (r *recorder) call(c flinks.Call) {
 // state stores a state change on every attached link: the link's current
 // state and a timeline event.
 func (r *recorder) state(sc flinks.StateChange) {
+	prev := r.stage
+	r.stage = sc.Stage
+	switch {
+	case sc.Stage == flinks.StageRetrying && prev != flinks.StageRetrying:
+		r.retried = prev
+	case prev == flinks.StageRetrying && sc.Stage == r.retried &&
+		(sc.Stage == flinks.StageAuthorizing || sc.Stage == flinks.StageFetching):
+		r.stage = flinks.StageRetrying // the retried call starts: still retrying
+		return
+	}
 	polls := sc.Polls + r.polledBefore
 	u := store.StateUpdate{RequestID: sc.RequestID, Polls: polls, NextPollAt: sc.NextPoll}
 	switch sc.Stage {
