@@ -72,7 +72,7 @@ func browserRefreshFrenchAndLinks(t *testing.T, ctx context.Context, base string
 	refreshLabel := evaluate[string](t, ctx, `document.querySelector("[data-testid=refresh]").textContent.trim()`)
 	nav := evaluate[string](t, ctx, `document.querySelector("header.site nav").textContent`)
 	shot(t, ctx, "7-french")
-	if !strings.Contains(headline, "prêt") || refreshLabel != "Relire les données enregistrées" || !strings.Contains(nav, "Vos liaisons") {
+	if !strings.Contains(headline, "prêt") || refreshLabel != "Relire les données enregistrées" || !strings.Contains(nav, "Vos comptes liés") {
 		t.Errorf("French page: headline %q, refresh %q, nav %q", headline, refreshLabel, nav)
 	}
 

@@ -21,6 +21,7 @@ const (
 	CodeMFARequired = "MFA_REQUIRED" // the cached Authorize asked security questions, which only Connect can answer
 	CodeForeignData = "FOREIGN_DATA" // Flinks answered with another card's data
 	CodeUnexpected  = "UNEXPECTED"   // anything else
+	CodeCancelled   = "CANCELLED"    // the link's owner stopped the fetch
 )
 
 // ours is what each of our codes means.
@@ -31,6 +32,7 @@ var ours = map[string]codeMeaning{
 	CodeMFARequired: {KindNeedsUser, false}, // a cached fetch would meet the same question
 	CodeForeignData: {KindUnexpected, true},
 	CodeUnexpected:  {KindUnexpected, true},
+	CodeCancelled:   {KindNeedsUser, true}, // a new fetch starts again when asked
 }
 
 // Failure is what an error from this package means, decided here once: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -64,9 +65,26 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 	r.RefreshURL = linkPath(l.ID) + "/refresh"
 	r.RetryURL = linkPath(l.ID) + "/retry"
 	r.DeleteURL = linkPath(l.ID) + "/delete"
+	r.CancelURL = linkPath(l.ID) + "/cancel"
 	r.CSRFToken = csrfToken(c)
 	if l.State == store.StateFailed || l.State == store.StateTimedOut {
 		r.CanRetry = failureView(l, h.lang(c)).CanRetry
+	}
+	// The data of the last fetch that brought some, whatever the current one does.
+	if brief, err := h.store.SnapshotBrief(c.Request().Context(), l.ID); err == nil {
+		lang := h.lang(c)
+		sv := summaryView(brief, lang, 1, "")
+		r.Holder = sv.HolderName
+		r.Accounts = views.ForLinks(lang).RowAccounts(len(brief.Accounts))
+		var deposits []string
+		for _, t := range sv.Totals {
+			deposits = append(deposits, t.Assets)
+		}
+		if len(deposits) > 0 {
+			r.Deposits = views.ForLinks(lang).RowDeposits(strings.Join(deposits, " + "))
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		h.log.Warn("links list: snapshot brief", "link", l.ID, "err", err)
 	}
 	return r
 }
@@ -136,11 +154,12 @@ func (h *Handler) handleLinkDeleteConfirm(c echo.Context) error {
 	}
 	v := views.DeleteView{
 		Page:        h.page(c, views.ForLinks(h.lang(c)).DeleteTitle, "links"),
-		Institution: link.Institution,
+		Institution: views.InstitutionName(link.Institution),
 		State:       string(link.State),
 		StateLabel:  stateLabel(link.State, h.lang(c)),
 		Created:     formatTimestamp(link.CreatedAt, h.lang(c)),
 		LinkURL:     linkPath(link.ID),
+		CancelURL:   linkPath(link.ID) + "/cancel",
 		DeleteURL:   linkPath(link.ID) + "/delete",
 		Running:     !link.State.Terminal(),
 	}

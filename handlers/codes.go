@@ -62,6 +62,7 @@ var codeCatalogue = map[string]codeWords{
 	flinks.CodeMalformed:                 {"Unreadable answer from Flinks", "Flinks answered with data we could not read, even after retrying.", "Try again; if it keeps happening, tell the app's operators.", ""},
 	flinks.CodeForeignData:               {"Data for another connection", "Flinks answered with data that belongs to another bank connection, so we did not keep or show any of it.", "Try again; if it happens again, tell the app's operators.", ""},
 	flinks.CodeMFARequired:               {"Your bank asks a security question", "Your bank wants a security question answered before Flinks can read your accounts again, and that can only be done in the Flinks window.", "Continue in Flinks Connect and answer the question there.", flinksErrorDocs},
+	flinks.CodeCancelled:                 {"Stopped", "You stopped this fetch: we made no more calls to Flinks for it, and kept no data from it.", "Try again to fetch the data, or delete the link.", ""},
 	flinks.CodeUnexpected:                {"Something went wrong", "The request to Flinks failed in an unexpected way.", "Try again; if it keeps happening, tell the app's operators.", ""},
 }
 

@@ -47,6 +47,7 @@ var codeCatalogueFR = map[string]codeText{
 	flinks.CodeForeignData:               {"Données d'une autre connexion", "Flinks a répondu avec les données d'une autre connexion bancaire : nous n'en avons rien gardé ni affiché.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 	flinks.CodeMalformed:                 {"Réponse illisible de Flinks", "Flinks a répondu avec des données illisibles, même après de nouveaux essais.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 	flinks.CodeMFARequired:               {"Votre banque pose une question de sécurité", "Votre banque veut une réponse à une question de sécurité avant que Flinks puisse relire vos comptes, et cela ne se fait que dans la fenêtre Flinks.", "Continuez dans Flinks Connect et répondez-y là."},
+	flinks.CodeCancelled:                 {"Arrêtée", "Vous avez arrêté cette récupération : nous n'avons plus fait d'appel à Flinks pour elle, et n'en avons gardé aucune donnée.", "Réessayez pour récupérer les données, ou supprimez la liaison."},
 	flinks.CodeUnexpected:                {"Un problème est survenu", "La requête à Flinks a échoué de façon inattendue.", "Réessayez; si cela se répète, prévenez les responsables de l'application."},
 }
 

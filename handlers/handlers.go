@@ -27,6 +27,7 @@ type Store interface {
 	LinkForSession(ctx context.Context, sessionID, linkID string) (store.Link, error)
 	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)
 	Snapshot(ctx context.Context, linkID string) (store.Snapshot, error)
+	SnapshotBrief(ctx context.Context, linkID string) (store.Snapshot, error)
 	StartNewFetch(ctx context.Context, linkID string) (store.Link, error)
 	StartRefreshFromBank(ctx context.Context, linkID string) (store.Link, error)
 	LoginID(ctx context.Context, linkID string) (string, error)
@@ -45,6 +46,9 @@ type Store interface {
 // a fetch already running for the link is not started twice.
 type Fetcher interface {
 	Start(linkID string, fetch int)
+	// Cancel ends a link's running fetch at its owner's request (see
+	// fetcher.Fetcher.Cancel); store.ErrStale when it had already ended.
+	Cancel(ctx context.Context, linkID string, fetch int) error
 }
 
 // TokenSource mints Flinks authorize tokens for the Connect iframe. It is nil

@@ -20,13 +20,22 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"flinkslink/flinks"
 	"flinkslink/store"
 )
 
-// fakeFetcher records Start calls instead of talking to Flinks.
+// fakeFetcher records Start calls instead of talking to Flinks; Cancel ends
+// the link in the store as the real one does.
 type fakeFetcher struct {
 	mu     sync.Mutex
 	starts []string
+	db     *store.DB
+}
+
+func (f *fakeFetcher) Cancel(ctx context.Context, linkID string, fetch int) error {
+	return f.db.RecordState(ctx, linkID, fetch, store.StateUpdate{
+		State: store.StateFailed, ErrorCode: flinks.CodeCancelled, Note: store.NoteOf(store.NoteCancelled),
+	})
 }
 
 func (f *fakeFetcher) Start(linkID string, fetch int) {
@@ -67,7 +76,7 @@ func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ff := &fakeFetcher{}
+	ff := &fakeFetcher{db: db}
 	connect, _ := url.Parse("https://toolbox-iframe.private.fin.ag/v2/")
 	fc := &fakeCards{}
 	cfg := Config{ConnectURL: connect, Demo: true, PollEvery: time.Second, Cards: fc}

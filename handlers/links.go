@@ -66,6 +66,36 @@ func (h *Handler) handleLinkRetry(c echo.Context) error {
 	return redirect(c, linkPath(c.Param("id")))
 }
 
+// handleLinkCancel stops a link's running fetch ("Stop"): no more calls to
+// Flinks for it, and the link can then be deleted or tried again. A fetch
+// that already ended is left as it is.
+func (h *Handler) handleLinkCancel(c echo.Context) error {
+	link, err := h.ownedLink(c)
+	if err != nil {
+		return err
+	}
+	if !link.State.Terminal() {
+		err := h.fetcher.Cancel(c.Request().Context(), link.ID, link.Fetch)
+		if err != nil && !errors.Is(err, store.ErrStale) {
+			return err
+		}
+	}
+	back := linkPath(link.ID)
+	switch c.FormValue("return") {
+	case "list":
+		if isFragment(c) { // the list's row, swapped in place: Delete replaces Stop
+			if link, err = h.ownedLink(c); err != nil {
+				return err
+			}
+			return h.render(c, http.StatusOK, views.LinkRowView(h.rowView(c, link)))
+		}
+		back = "/links"
+	case "delete":
+		back = linkPath(link.ID) + "/delete"
+	}
+	return redirect(c, back)
+}
+
 // linkView builds the view model of the link named in the path.
 func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 	link, err := h.ownedLink(c)
@@ -78,11 +108,12 @@ func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 // linkViewFor builds the view model of a link this browser owns.
 func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, error) {
 	v := views.LinkView{
-		Page:        h.page(c, link.Institution, "links"),
+		Page:        h.page(c, views.InstitutionName(link.Institution), "links"),
 		ID:          link.ID,
-		Institution: link.Institution,
+		Institution: views.InstitutionName(link.Institution),
 		StatusURL:   linkPath(link.ID) + "/status",
 		RetryURL:    linkPath(link.ID) + "/retry",
+		CancelURL:   linkPath(link.ID) + "/cancel",
 		Status:      statusView(link, h.now(), h.cfg.PollEvery, h.lang(c)),
 	}
 	// A snapshot exists once a fetch succeeded; a later fetch in progress keeps

@@ -187,7 +187,7 @@ func TestLinksListShowsRowsWithBadgesAndActionsPerState(t *testing.T) {
 		refresh, retry, deletes string // "enabled", "disabled" or "" (absent)
 		polls                   bool
 	}{
-		{pending, "Pending", "disabled", "", "disabled", true},
+		{pending, "Pending", "disabled", "", "", true}, // Stop instead, see below
 		{ready, "Ready", "enabled", "", "enabled", false},
 		{failed, "Failed", "", "enabled", "enabled", false},
 		{timedOut, "Timed out", "", "enabled", "enabled", false},
@@ -228,6 +228,21 @@ func TestLinksListShowsRowsWithBadgesAndActionsPerState(t *testing.T) {
 		if _, polls := row.Attr("hx-get"); polls != tc.polls {
 			t.Errorf("%s: row polls=%v, want %v", tc.path, polls, tc.polls)
 		}
+	}
+	if rowFor(doc, pending).Find("[data-testid=row-stop]").Length() != 1 || rowFor(doc, ready).Find("[data-testid=row-stop]").Length() != 0 {
+		t.Error("Stop is not offered exactly on the running row")
+	}
+	// Rows can be told apart: the institution as Flinks writes it, and for
+	// data, its holder, how many accounts and what they hold.
+	readyRow := rowFor(doc, ready)
+	if got := readyRow.Find("[data-testid=row-institution]").Text(); got != "Flinks Capital" {
+		t.Errorf("institution %q, want Flinks Capital", got)
+	}
+	if got := strings.Join(strings.Fields(readyRow.Find("[data-testid=row-facts]").Text()), " "); got != "John Doe 1 account $1,234.56 in deposit accounts" {
+		t.Errorf("ready row's facts %q", got)
+	}
+	if n := rowFor(doc, pending).Find("[data-testid=row-facts]").Length(); n != 0 {
+		t.Error("a pending row without data shows facts")
 	}
 	if href := rowFor(doc, ready).Find("a[data-testid=row-delete]").AttrOr("href", ""); href != ready+"/delete" {
 		t.Errorf("Delete goes to %q, want the confirmation page", href)
@@ -801,5 +816,51 @@ func TestDeleteWaitsForAnotherSessionsFetchOfTheSameCard(t *testing.T) {
 	}
 	if len(app.cards.called()) != 0 {
 		t.Error("DeleteCard was called while the card was in use")
+	}
+}
+
+// TestStopThenDelete stops a running fetch from the list: the row comes back
+// failed with CANCELLED (ours), offering Try again and Delete; stopping an
+// ended fetch changes nothing.
+func TestStopThenDelete(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	pending := b.linkFor(loginA)
+	app.finish(pending, store.StatePending, "")
+	_, doc := b.get("/links")
+	csrf := doc.Find("[data-testid=row-stop]").Closest("form").Find("input[name=csrf]").AttrOr("value", "")
+	resp, row := b.postRow(pending+"/cancel", csrf)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("Stop: status %d", resp.StatusCode)
+	}
+	if got := row.AttrOr("data-state", ""); got != "failed" {
+		t.Errorf("row after Stop is %q, want failed", got)
+	}
+	if row.Find("a[data-testid=row-delete]").Length() != 1 || row.Find("[data-testid=row-retry]").Length() != 1 {
+		t.Errorf("after Stop the row offers no Delete or Try again:\n%s", row.Text())
+	}
+	if _, polls := row.Attr("hx-get"); polls {
+		t.Error("the stopped row still polls")
+	}
+	link, _ := app.db.Link(t.Context(), strings.TrimPrefix(pending, "/links/"))
+	if link.State != store.StateFailed || link.ErrorCode != "CANCELLED" {
+		t.Errorf("stopped link %s %s", link.State, link.ErrorCode)
+	}
+	_, page := b.get(pending)
+	if got := page.Find("[data-testid=failure-code]"); got.Text() != "CANCELLED" || got.AttrOr("data-ours", "x") == "x" {
+		t.Errorf("link page code %q, ours=%v", got.Text(), got.AttrOr("data-ours", "x") != "x")
+	}
+	// Stopping again (an ended fetch) is harmless.
+	if resp, _ := b.postRow(pending+"/cancel", csrf); resp.StatusCode != http.StatusOK {
+		t.Errorf("second Stop: status %d", resp.StatusCode)
+	}
+	if l, _ := app.db.Link(t.Context(), link.ID); l.UpdatedAt != link.UpdatedAt || l.State != store.StateFailed {
+		t.Error("a second Stop changed the link")
+	}
+	// Without the CSRF token, nothing happens.
+	other := b.linkFor(loginB)
+	app.finish(other, store.StatePending, "")
+	if resp, _ := b.postRow(other+"/cancel", "wrong"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("Stop without CSRF: status %d, want 403", resp.StatusCode)
 	}
 }

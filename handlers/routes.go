@@ -67,6 +67,7 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	get("/links/:id", h.handleLink)
 	get("/links/:id/status", h.handleLinkStatus)
 	e.POST("/links/:id/retry", h.handleLinkRetry, rateLimits(rl.Off, per(rl.Retry, h.sessionOrIP))...)
+	e.POST("/links/:id/cancel", h.handleLinkCancel)
 	// The links list's row fragment and actions: Refresh data, Delete (a
 	// confirmation page, then the POST), Start over (a new session).
 	get("/links/:id/row", h.handleLinkRow)

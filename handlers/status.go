@@ -139,7 +139,7 @@ func pollEveryAttr(d time.Duration) string {
 func linkRow(l store.Link, now time.Time, lang string) views.LinkRow {
 	return views.LinkRow{
 		URL:         linkPath(l.ID),
-		Institution: l.Institution,
+		Institution: views.InstitutionName(l.Institution),
 		State:       string(l.State),
 		StateLabel:  stateLabel(l.State, lang),
 		Created:     formatRelative(now.Sub(l.CreatedAt), lang),

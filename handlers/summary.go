@@ -22,7 +22,7 @@ const accountsPerPage = 25
 // pageURL is the link page, for the pages' links.
 func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.SummaryView {
 	v := views.SummaryView{
-		Institution: firstNonEmpty(s.InstitutionName, s.Institution),
+		Institution: firstNonEmpty(s.InstitutionName, views.InstitutionName(s.Institution)),
 		LastRefresh: formatTimestamp(s.LastRefresh, lang),
 		HolderName:  s.HolderName,
 		FetchedAt:   formatTimestamp(s.FetchedAt, lang),
@@ -103,10 +103,10 @@ func isCredit(a store.Account) bool {
 func accountView(a store.Account, cur, lang string) views.AccountView {
 	v := views.AccountView{
 		ID:        a.ID,
-		Title:     firstNonEmpty(a.Title, humanizeType(a.Type), "Account"),
+		Title:     firstNonEmpty(a.Title, views.AccountType(lang, a.Type)),
 		Masked:    maskAccountNumber(a.Last4),
-		Type:      humanizeType(a.Type),
-		Category:  a.Category,
+		Type:      views.AccountType(lang, a.Type),
+		Category:  views.AccountCategory(lang, a.Category),
 		Currency:  cur,
 		Current:   formatMoneyPtr(a.Current, cur, lang),
 		Available: formatMoneyPtr(a.Available, cur, lang),
@@ -130,31 +130,6 @@ func accountView(a store.Account, cur, lang string) views.AccountView {
 		})
 	}
 	return v
-}
-
-// humanizeType turns Flinks' account Type into words: "LineOfCredit" → "Line of credit".
-func humanizeType(t string) string {
-	switch strings.ToLower(t) {
-	case "":
-		return "Account"
-	case "creditcard":
-		return "Credit card"
-	case "lineofcredit":
-		return "Line of credit"
-	case "loanpersonal":
-		return "Personal loan"
-	case "rrsp", "tfsa":
-		return strings.ToUpper(t)
-	}
-	var b strings.Builder
-	for i, r := range t {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte(' ')
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func firstNonEmpty(ss ...string) string {

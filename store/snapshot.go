@@ -197,8 +197,32 @@ func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
 	return snap, nil
 }
 
+// SnapshotBrief is Snapshot without the transactions: what a list of links
+// shows (holder, accounts, totals) without reading every transaction.
+// It returns ErrNotFound if the link has no snapshot.
+func (db *DB) SnapshotBrief(ctx context.Context, linkID string) (Snapshot, error) {
+	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("store: snapshot brief: %w", err)
+	}
+	defer tx.Rollback()
+	snap, err := readSnapshotOnly(ctx, tx, linkID, false)
+	if errors.Is(err, ErrNotFound) {
+		return Snapshot{}, err
+	} else if err != nil {
+		return Snapshot{}, fmt.Errorf("store: snapshot brief: %w", err)
+	}
+	return snap, tx.Commit()
+}
+
 // readSnapshot reads the snapshot of a link, or returns ErrNotFound.
 func readSnapshot(ctx context.Context, tx *sql.Tx, linkID string) (Snapshot, error) {
+	return readSnapshotOnly(ctx, tx, linkID, true)
+}
+
+// readSnapshotOnly reads the snapshot of a link and its accounts, with their
+// transactions when withTransactions, or returns ErrNotFound.
+func readSnapshotOnly(ctx context.Context, tx *sql.Tx, linkID string, withTransactions bool) (Snapshot, error) {
 	var (
 		s           Snapshot
 		fetchedAt   int64
@@ -220,6 +244,9 @@ func readSnapshot(ctx context.Context, tx *sql.Tx, linkID string) (Snapshot, err
 
 	if s.Accounts, err = readAccounts(ctx, tx, linkID); err != nil {
 		return Snapshot{}, err
+	}
+	if !withTransactions {
+		return s, nil
 	}
 	if err := readTransactions(ctx, tx, linkID, s.Accounts); err != nil {
 		return Snapshot{}, err

@@ -69,7 +69,7 @@ type Messages struct {
 	PrevAccounts, NextAccounts string
 
 	// Links list.
-	LinksTitle, LinksEmpty, LinkNow, Status, Created, Updated string
+	LinksTitle, LinksEmpty, Status, Created, Updated string
 
 	// Errors.
 	ErrorTitle, BackToStart, BreakoutTitle, BreakoutText, BreakoutContinue string
@@ -186,7 +186,7 @@ var english = Messages{
 		return fmt.Sprintf("%d transactions sent by Flinks could not be read and are not shown.", n)
 	},
 
-	LinksTitle: "Your links", LinksEmpty: "You have not linked an account in this browser yet.", LinkNow: "Link one now",
+	LinksTitle: "Your links", LinksEmpty: "You have not linked an account in this browser yet.",
 	Status: "Status", Created: "Created", Updated: "Updated",
 
 	ErrorTitle: "Error", BackToStart: "Back to the start",
@@ -221,7 +221,7 @@ var english = Messages{
 var french = Messages{
 	Lang: French, OtherLang: English, OtherLangName: "English", SwitchLanguage: "Show in English",
 
-	AppName: "Flinks Link", SkipToContent: "Aller au contenu", NavLinkAccount: "Lier un compte", NavLinks: "Vos liaisons",
+	AppName: "Flinks Link", SkipToContent: "Aller au contenu", NavLinkAccount: "Lier un compte", NavLinks: "Vos comptes liés",
 	MainNav: "Principal", Footer: "Les données des comptes sont lues par Flinks en mode cache. Rien ici ne déplace d'argent.",
 
 	HomeTitle: "Lier un compte", HomeHeading: "Liez votre compte bancaire",
@@ -296,7 +296,7 @@ var french = Messages{
 
 	Institution: "Institution", AccountHolder: "Titulaire", LastRefreshed: "Dernière mise à jour par Flinks",
 	NoAccounts: "Flinks n'a renvoyé aucun compte pour cette connexion.",
-	Totals:     "Totaux", Currency: "Devise", Accounts: "Comptes", InDeposit: "Dans les comptes de dépôt", OwedOnCredit: "Dû sur le crédit",
+	Totals:     "Totaux", Currency: "Devise", Accounts: "Comptes", InDeposit: "Dans les comptes de dépôt", OwedOnCredit: "Montant dû sur les crédits",
 	CurrentBalance: "Solde actuel", Available: "Disponible", Limit: "Limite",
 	NoTransactions: "Aucune transaction dans la période renvoyée par Flinks.", RecentTx: "Transactions les plus récentes",
 	Date: "Date", Description: "Description", Debit: "Débit", Credit: "Crédit", Balance: "Solde",
@@ -317,7 +317,7 @@ var french = Messages{
 		return fmt.Sprintf("%d transactions envoyées par Flinks étaient illisibles et ne sont pas affichées.", n)
 	},
 
-	LinksTitle: "Vos liaisons", LinksEmpty: "Vous n'avez encore lié aucun compte dans ce navigateur.", LinkNow: "En lier un maintenant",
+	LinksTitle: "Vos comptes liés", LinksEmpty: "Vous n'avez encore lié aucun compte dans ce navigateur.",
 	Status: "État", Created: "Créée", Updated: "Mise à jour",
 
 	ErrorTitle: "Erreur", BackToStart: "Retour au début",

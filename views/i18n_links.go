@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"context"
 	"strings"
 )
@@ -17,7 +18,13 @@ type LinksMessages struct {
 	RefreshData, RefreshHint, RefreshRunning                    string
 	RefreshBank, RefreshBankHint                                string
 	Delete, DeleteRunningHint                                   string
+	// Stop ends a running fetch; StopHint says what it does.
+	Stop, StopHint string
 	StartOver, StartOverHint, StartOverConfirm, LinkAnotherLink string
+	// RowAccounts and RowDeposits describe a ready link in the list: "3
+	// accounts", "$4,120.50 in deposit accounts", so rows can be told apart.
+	RowAccounts func(n int) string
+	RowDeposits func(amount string) string
 	// Notices shown on the list after an action, by the ?done= value.
 	Notices map[string]string
 
@@ -57,10 +64,18 @@ var englishLinks = LinksMessages{
 	RefreshBank: "Refresh from the bank", RefreshBankHint: "Asks Flinks to sign in to your bank now and collect fresh data. Your bank may ask a security question.",
 	RefreshRunning: "A fetch is running; wait until it ends",
 	Delete:         "Delete", DeleteRunningHint: "A fetch is running: it can be deleted once it ends",
+	Stop:           "Stop", StopHint: "Stops fetching: no more calls to Flinks for this link. You can then delete it or try again.",
 	StartOver:        "Start over",
 	StartOverHint:    "Begin a new session in this browser: the links above will no longer be shown here (they are not deleted, at Flinks or here).",
 	StartOverConfirm: "Start over? The links listed here will no longer be visible in this browser.",
 	LinkAnotherLink:  "Link another account",
+	RowAccounts: func(n int) string {
+		if n == 1 {
+			return "1 account"
+		}
+		return strconv.Itoa(n) + " accounts"
+	},
+	RowDeposits: func(amount string) string { return amount + " in deposit accounts" },
 	Notices: map[string]string{
 		"deleted":       "The link was deleted: Flinks removed the connection and its data, and so did this app.",
 		"deleted_local": "Flinks no longer knew this connection (it had already been deleted there), so it was removed here too.",
@@ -113,10 +128,18 @@ var frenchLinks = LinksMessages{
 	RefreshBank: "Actualiser auprès de la banque", RefreshBankHint: "Demande à Flinks de se connecter à votre banque maintenant et de recueillir des données à jour. Votre banque peut poser une question de sécurité.",
 	RefreshRunning: "Une récupération est en cours; attendez qu'elle se termine",
 	Delete:         "Supprimer", DeleteRunningHint: "Une récupération est en cours : la suppression sera possible quand elle sera terminée",
+	Stop:           "Arrêter", StopHint: "Arrête la récupération : plus aucun appel à Flinks pour cette liaison. Vous pourrez ensuite la supprimer ou réessayer.",
 	StartOver:        "Recommencer",
 	StartOverHint:    "Commencer une nouvelle session dans ce navigateur : les liaisons ci-dessus n'y seront plus affichées (elles ne sont pas supprimées, ni chez Flinks ni ici).",
 	StartOverConfirm: "Recommencer? Les liaisons affichées ici ne seront plus visibles dans ce navigateur.",
 	LinkAnotherLink:  "Lier un autre compte",
+	RowAccounts: func(n int) string {
+		if n <= 1 {
+			return strconv.Itoa(n) + " compte"
+		}
+		return strconv.Itoa(n) + " comptes"
+	},
+	RowDeposits: func(amount string) string { return amount + " en comptes de dépôt" },
 	Notices: map[string]string{
 		"deleted":       "La liaison a été supprimée : Flinks a supprimé la connexion et ses données, et cette application aussi.",
 		"deleted_local": "Flinks ne connaissait plus cette connexion (elle y avait déjà été supprimée); elle a donc aussi été supprimée ici.",
@@ -131,7 +154,7 @@ var frenchLinks = LinksMessages{
 	LinkFacts:     "Liaison",
 
 	SlowTitle: "Cela prend plus de temps que d'habitude",
-	SlowText:  "Flinks recueille encore vos données auprès de votre banque. Les comptes qui ont beaucoup de transactions, ou une banque qui répond lentement, demandent plus de temps. Nous continuons de vérifier : cette page se met à jour d'elle-même, et vous pouvez y revenir plus tard depuis Vos liaisons.",
+	SlowText:  "Flinks recueille encore vos données auprès de votre banque. Les comptes qui ont beaucoup de transactions, ou une banque qui répond lentement, demandent plus de temps. Nous continuons de vérifier : cette page se met à jour d'elle-même, et vous pouvez y revenir plus tard depuis Vos comptes liés.",
 
 	Username: "Nom d'utilisateur", Password: "Mot de passe", CommonPassword: "Mot de passe (tous les utilisateurs)",
 	MFAAnswers: "Réponses aux questions de sécurité", MFAAnswersHint: "répondez celle qui correspond à la question posée",

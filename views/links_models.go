@@ -20,4 +20,5 @@ type DeleteView struct {
 	LinkURL     string // back to the link ("Cancel")
 	DeleteURL   string // POST target
 	Running     bool   // a fetch runs: deleting is refused, the button is disabled
+	CancelURL   string // POST "Stop" while Running, back to this page
 }

@@ -52,6 +52,7 @@ type LinkView struct {
 	Institution string
 	StatusURL   string // the htmx polling URL (the fragment)
 	RetryURL    string // POST target for "Try again"
+	CancelURL   string // POST target for "Stop" while the fetch runs
 	RefreshURL  string // POST target for "Re-read saved data" (a new cached fetch)
 	// RefreshBankURL is the POST target for "Refresh from the bank" (a live
 	// Authorize: Flinks signs in to the bank now).
@@ -190,7 +191,10 @@ type LinksView struct {
 // LinkRow is one link in the list. The same model drives the row in the page
 // and the htmx fragment that refreshes it while its fetch runs.
 type LinkRow struct {
-	URL, Institution   string
+	URL, Institution string
+	// Holder, Accounts and Deposits tell ready links apart: the account
+	// holder, "3 accounts", the deposits' total; empty before any data.
+	Holder, Accounts, Deposits string
 	State, StateLabel  string
 	Created, CreatedAt string // relative, and exact (RFC 3339) for the tooltip
 	Updated, UpdatedAt string
@@ -203,6 +207,7 @@ type LinkRow struct {
 	RetryURL   string // POST "Try again"; shown when CanRetry
 	CanRetry   bool   // the fetch failed in a way a new fetch may fix
 	DeleteURL  string // the delete confirmation page
+	CancelURL  string // POST "Stop": ends a running fetch, so it can be deleted
 	CSRFToken  string // for the row's forms (the row is also rendered alone)
 }
 

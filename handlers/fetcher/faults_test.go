@@ -2,6 +2,7 @@ package fetcher_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -480,5 +481,50 @@ func TestResumedFetchKeepsItsTimeLimit(t *testing.T) {
 	}
 	if !got.PendingSince.Equal(twoMinutesAgo.Truncate(time.Millisecond)) {
 		t.Errorf("PendingSince %v, want the first 202 before the restart, %v", got.PendingSince, twoMinutesAgo)
+	}
+}
+
+// TestCancelStopsTheCalls stops a fetch that Flinks keeps answering 202: the
+// link ends failed with CANCELLED at once, and no Flinks call starts after the
+// fetch has wound down.
+func TestCancelStopsTheCalls(t *testing.T) {
+	up := newUpstream(t, map[string]flinkstest.Script{
+		"GetAccountsDetailAsync": flinkstest.Always(flinkstest.Pending("OPERATION_PENDING")),
+	})
+	client, db, link := faultFixture(t, up)
+	f := fetcher.New(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)), db, client,
+		fetcher.Options{PollInterval: faultPoll, Timeout: time.Hour})
+	f.Start(link.ID, link.Fetch)
+	deadline := time.Now().Add(10 * time.Second)
+	for up.Count("GetAccountsDetailAsync") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := f.Cancel(t.Context(), link.ID, link.Fetch); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Link(t.Context(), link.ID)
+	if got.State != store.StateFailed || got.ErrorCode != flinks.CodeCancelled {
+		t.Fatalf("after Cancel: %s %s", got.State, got.ErrorCode)
+	}
+	f.Wait() // returns only once the call sequence has ended
+	calls := up.Count("GetAccountsDetailAsync")
+	if f.Running() != 0 {
+		t.Errorf("%d fetches still running", f.Running())
+	}
+	// A fresh fetcher's Resume finds nothing to resume: the link is over.
+	f2 := fetcher.New(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)), db, client, fetcher.Options{PollInterval: faultPoll})
+	if n, _ := f2.Resume(t.Context()); n != 0 {
+		t.Errorf("Resume picked up %d cancelled links", n)
+	}
+	f2.Wait()
+	if n := up.Count("GetAccountsDetailAsync"); n != calls {
+		t.Errorf("Flinks got %d more polls after the fetch ended", n-calls)
+	}
+	if err := f.Cancel(t.Context(), link.ID, link.Fetch); !errors.Is(err, store.ErrStale) {
+		t.Errorf("Cancel of an ended fetch = %v, want ErrStale", err)
+	}
+	events, _ := db.Events(t.Context(), link.ID)
+	if last := events[len(events)-1]; last.Note.Kind != store.NoteCancelled {
+		t.Errorf("last timeline entry %v, want cancelled", last.Note)
 	}
 }

@@ -397,6 +397,33 @@ func (f *Fetcher) targets(j *job) []target {
 	return out
 }
 
+// Cancel stops the running fetch of a link at its owner's request: the link
+// ends in failed with CodeCancelled at once, is detached from the fetch, and
+// the Flinks call sequence stops unless another link (another browser that
+// linked the same card) still waits for it. It returns store.ErrStale when the
+// fetch had already ended.
+func (f *Fetcher) Cancel(ctx context.Context, linkID string, fetch int) error {
+	u := store.StateUpdate{State: store.StateFailed, ErrorCode: flinks.CodeCancelled, Note: store.NoteOf(store.NoteCancelled)}
+	if err := f.store.RecordState(ctx, linkID, fetch, u); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j := f.links[linkID]
+	if j == nil {
+		return nil // no job holds it (between a restart and its resume)
+	}
+	if m := j.members[linkID]; m != nil && m.fetch == fetch {
+		delete(j.members, linkID)
+		delete(f.links, linkID)
+		if len(j.members) == 0 && !j.done {
+			f.log.Info("fetch cancelled by its owner", "link", linkID)
+			j.cancel()
+		}
+	}
+	return nil
+}
+
 // drop detaches a member whose link went away or moved on (ErrStale,
 // ErrNotFound). A fetch that no link is attached to any more is cancelled.
 func (f *Fetcher) drop(j *job, t target) {
