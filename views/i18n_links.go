@@ -1,8 +1,8 @@
 package views
 
 import (
-	"strconv"
 	"context"
+	"strconv"
 	"strings"
 )
 
@@ -14,12 +14,12 @@ import (
 // see TestLinksMessagesComplete).
 type LinksMessages struct {
 	// Links list.
-	LinksIntro, LinksCaption, Actions, Open                     string
-	RefreshData, RefreshHint, RefreshRunning                    string
-	RefreshBank, RefreshBankHint                                string
-	Delete, DeleteRunningHint                                   string
+	LinksIntro, LinksCaption, Actions, Open  string
+	RefreshData, RefreshHint, RefreshRunning string
+	RefreshBank, RefreshBankHint             string
+	Delete, DeleteRunningHint                string
 	// Stop ends a running fetch; StopHint says what it does.
-	Stop, StopHint string
+	Stop, StopHint                                              string
 	StartOver, StartOverHint, StartOverConfirm, LinkAnotherLink string
 	// RowAccounts and RowDeposits describe a ready link in the list: "3
 	// accounts", "$4,120.50 in deposit accounts", so rows can be told apart.
@@ -64,7 +64,7 @@ var englishLinks = LinksMessages{
 	RefreshBank: "Refresh from the bank", RefreshBankHint: "Asks Flinks to sign in to your bank now and collect fresh data. Your bank may ask a security question.",
 	RefreshRunning: "A fetch is running; wait until it ends",
 	Delete:         "Delete", DeleteRunningHint: "A fetch is running: it can be deleted once it ends",
-	Stop:           "Stop", StopHint: "Stops fetching: no more calls to Flinks for this link. You can then delete it or try again.",
+	Stop: "Stop", StopHint: "Stops fetching: no more calls to Flinks for this link. You can then delete it or try again.",
 	StartOver:        "Start over",
 	StartOverHint:    "Begin a new session in this browser: the links above will no longer be shown here (they are not deleted, at Flinks or here).",
 	StartOverConfirm: "Start over? The links listed here will no longer be visible in this browser.",
@@ -128,7 +128,7 @@ var frenchLinks = LinksMessages{
 	RefreshBank: "Actualiser auprès de la banque", RefreshBankHint: "Demande à Flinks de se connecter à votre banque maintenant et de recueillir des données à jour. Votre banque peut poser une question de sécurité.",
 	RefreshRunning: "Une récupération est en cours; attendez qu'elle se termine",
 	Delete:         "Supprimer", DeleteRunningHint: "Une récupération est en cours : la suppression sera possible quand elle sera terminée",
-	Stop:           "Arrêter", StopHint: "Arrête la récupération : plus aucun appel à Flinks pour cette liaison. Vous pourrez ensuite la supprimer ou réessayer.",
+	Stop: "Arrêter", StopHint: "Arrête la récupération : plus aucun appel à Flinks pour cette liaison. Vous pourrez ensuite la supprimer ou réessayer.",
 	StartOver:        "Recommencer",
 	StartOverHint:    "Commencer une nouvelle session dans ce navigateur : les liaisons ci-dessus n'y seront plus affichées (elles ne sont pas supprimées, ni chez Flinks ni ici).",
 	StartOverConfirm: "Recommencer? Les liaisons affichées ici ne seront plus visibles dans ce navigateur.",

@@ -195,9 +195,9 @@ type LinkRow struct {
 	// Holder, Accounts and Deposits tell ready links apart: the account
 	// holder, "3 accounts", the deposits' total; empty before any data.
 	Holder, Accounts, Deposits string
-	State, StateLabel  string
-	Created, CreatedAt string // relative, and exact (RFC 3339) for the tooltip
-	Updated, UpdatedAt string
+	State, StateLabel          string
+	Created, CreatedAt         string // relative, and exact (RFC 3339) for the tooltip
+	Updated, UpdatedAt         string
 
 	ID         string
 	Terminal   bool   // false while a fetch runs: the row polls RowURL, Refresh and Delete are disabled
