@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,21 @@ func browserTimelineWhilePending(t *testing.T, ctx context.Context) {
 	shot(t, ctx, "5-timeline")
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`window.__tl.swaps.length >= 3`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		fail("timeline polls", err)
+	}
+	// Flinks' 202s are one entry that counts them, updated in place as
+	// answers come (the sandbox answers 202 until finishScrape), not one
+	// entry per poll.
+	groupID := evaluate[string](t, ctx, `document.querySelector("[data-testid=timeline-polls]")?.id || ""`)
+	const count = `+([...document.querySelectorAll("[data-testid=timeline-polls]")].pop()?.dataset.count || 0)`
+	before := evaluate[int](t, ctx, count)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](count+` > `+strconv.Itoa(before), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		fail("poll group grows", err)
+	}
+	groups := evaluate[int](t, ctx, `document.querySelectorAll("[data-testid=timeline-polls]").length`)
+	separate := evaluate[int](t, ctx, `[...document.querySelectorAll("[data-testid=timeline-call] [data-testid=call-status]")].filter(s => s.textContent.trim() === "202").length`)
+	sameID := evaluate[bool](t, ctx, `!!document.getElementById(`+jsString(groupID)+`)`)
+	if groupID == "" || groups != 1 || separate != 0 || !sameID {
+		t.Errorf("while pending: %d poll groups (first %q, still there: %v), %d separate 202 entries; want one group, updated in place", groups, groupID, sameID, separate)
 	}
 }
 

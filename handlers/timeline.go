@@ -72,7 +72,7 @@ func (h *Handler) loadTimeline(ctx context.Context, linkID string, after timelin
 		return nil, nil, err
 	}
 	// Calls carry response bodies: only those the page does not show yet.
-	calls, err := h.store.CallsAfter(ctx, linkID, after.call)
+	calls, err := h.store.CallsAfter(ctx, linkID, after.callsFrom())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,16 +127,33 @@ func (h *Handler) timelineTail(linkID string, state store.State, cur timelineCur
 // with an ID up to these. Zero shows everything.
 type timelineCursor struct {
 	event, call int64
+	// runEvent and runCall are the first event and call (0: none yet) of
+	// the group of 202 polls the page shows last: a poll that continues it
+	// updates that group in place rather than adding an entry.
+	runEvent, runCall int64
 }
 
 func (cur timelineCursor) query() string {
-	return "event=" + strconv.FormatInt(cur.event, 10) + "&call=" + strconv.FormatInt(cur.call, 10)
+	q := "event=" + strconv.FormatInt(cur.event, 10) + "&call=" + strconv.FormatInt(cur.call, 10)
+	if cur.runEvent > 0 || cur.runCall > 0 {
+		q += "&run_event=" + strconv.FormatInt(cur.runEvent, 10) + "&run_call=" + strconv.FormatInt(cur.runCall, 10)
+	}
+	return q
+}
+
+// callsFrom is the ID after which a poll reads calls: those it has not
+// shown, and those of the trailing group it rebuilds.
+func (cur timelineCursor) callsFrom() int64 {
+	if cur.runCall > 0 {
+		return min(cur.call, cur.runCall-1)
+	}
+	return cur.call
 }
 
 // parseCursor reads the cursor of a tail's poll; a malformed one is a 400.
 func parseCursor(c echo.Context) (timelineCursor, error) {
 	var cur timelineCursor
-	for name, dst := range map[string]*int64{"event": &cur.event, "call": &cur.call} {
+	for name, dst := range map[string]*int64{"event": &cur.event, "call": &cur.call, "run_event": &cur.runEvent, "run_call": &cur.runCall} {
 		s := c.QueryParam(name)
 		if s == "" {
 			continue
@@ -154,16 +171,15 @@ func parseCursor(c echo.Context) (timelineCursor, error) {
 // time order (a state change before a call of the same millisecond: it
 // announces it), with a heading where a fetch generation begins, and returns
 // the cursor that names everything loaded.
+//
+// Flinks' 202 answers and the pending states they cause come by the dozen
+// while a scrape runs: each unbroken run of them is one entry that counts
+// them and gives their time span (see pollGroup), so the panel stays small
+// however long Flinks takes. The run shown last is rebuilt by the next poll
+// (after.runEvent, after.runCall) and replaces itself in the page.
 func timelineEntries(linkID string, events []store.Event, calls []store.Call, after timelineCursor, lang string) ([]views.TimelineEntry, timelineCursor) {
-	type item struct {
-		at    time.Time
-		order int // 0 event, 1 call
-		id    int64
-		fetch int
-		entry func() views.TimelineEntry
-	}
-	var items []item
-	cur := after
+	var items []timelineItem
+	cur := timelineCursor{event: after.event, call: after.call}
 	// The fetch of the last entry already shown, to know whether the new ones
 	// begin a fetch generation. The events tell it alone (calls may be loaded
 	// only after the cursor): every fetch opens with a state change, and fetch
@@ -177,29 +193,42 @@ func timelineEntries(linkID string, events []store.Event, calls []store.Call, af
 			lastShown.at, lastShown.fetch = at, fetch
 		}
 	}
+	inRun := func(id, runStart int64) bool { return runStart > 0 && id >= runStart }
 	for _, e := range events {
 		cur.event = max(cur.event, e.ID)
-		if e.ID <= after.event {
+		if e.ID <= after.event && !inRun(e.ID, after.runEvent) {
 			shown(e.At, e.Fetch)
 			continue
 		}
-		items = append(items, item{e.At, 0, e.ID, e.Fetch, func() views.TimelineEntry { return eventEntry(e, lang) }})
+		items = append(items, timelineItem{at: e.At, order: 0, id: e.ID, fetch: e.Fetch, event: &e})
 	}
 	for _, cl := range calls {
 		cur.call = max(cur.call, cl.ID)
-		if cl.ID <= after.call {
+		if cl.ID <= after.call && !inRun(cl.ID, after.runCall) {
 			shown(cl.At, cl.Fetch)
 			continue
 		}
-		items = append(items, item{cl.At, 1, cl.ID, cl.Fetch, func() views.TimelineEntry { return callEntry(linkID, cl, lang) }})
+		items = append(items, timelineItem{at: cl.At, order: 1, id: cl.ID, fetch: cl.Fetch, call: &cl})
 	}
-	slices.SortStableFunc(items, func(a, b item) int {
+	if !slices.ContainsFunc(items, func(it timelineItem) bool {
+		return (it.event != nil && it.event.ID > after.event) || (it.call != nil && it.call.ID > after.call)
+	}) {
+		return nil, after // nothing new: the trailing run stays as shown
+	}
+	slices.SortStableFunc(items, func(a, b timelineItem) int {
 		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.order, b.order), cmp.Compare(a.id, b.id))
 	})
 	tm := views.ForTimeline(lang)
 	entries := make([]views.TimelineEntry, 0, len(items)+1)
 	fetch := lastShown.fetch
-	for _, it := range items {
+	if after.runEvent > 0 || after.runCall > 0 {
+		fetch = -1 // set by the rebuilt run's first item, which heads nothing
+		if len(items) > 0 {
+			fetch = items[0].fetch
+		}
+	}
+	for i := 0; i < len(items); {
+		it := items[i]
 		if it.fetch != fetch {
 			fetch = it.fetch
 			entries = append(entries, views.TimelineEntry{
@@ -209,9 +238,112 @@ func timelineEntries(linkID string, events []store.Event, calls []store.Call, af
 				Heading: tm.FetchHeading(it.fetch, formatTimestamp(it.at, lang)),
 			})
 		}
-		entries = append(entries, it.entry())
+		if !it.isPoll() {
+			if it.event != nil {
+				entries = append(entries, eventEntry(*it.event, lang))
+			} else {
+				entries = append(entries, callEntry(linkID, *it.call, lang))
+			}
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(items) && items[j].isPoll() && items[j].fetch == it.fetch {
+			j++
+		}
+		run := pollRun(items[i:j])
+		g := pollGroup(linkID, run, lang)
+		// The run that was shown last is replaced where it stands.
+		g.OOB = i == 0 && (after.runEvent > 0 || after.runCall > 0)
+		entries = append(entries, g)
+		if j == len(items) {
+			cur.runEvent, cur.runCall = run.first()
+		}
+		i = j
 	}
 	return entries, cur
+}
+
+// timelineItem is one event or one call, to be merged in time order.
+type timelineItem struct {
+	at    time.Time
+	order int // 0 event, 1 call
+	id    int64
+	fetch int
+	event *store.Event
+	call  *store.Call
+}
+
+// isPoll reports whether the item belongs to a run of 202 polls: a 202
+// answer, or the pending state it leads to.
+func (it timelineItem) isPoll() bool {
+	if it.event != nil {
+		return it.event.State == store.StatePending
+	}
+	return it.call.StatusCode == http.StatusAccepted && it.call.Err == ""
+}
+
+type pollRun []timelineItem
+
+// first is the run's first event and first call (0 when it has none).
+func (r pollRun) first() (event, call int64) {
+	for _, it := range r {
+		switch {
+		case it.event != nil && event == 0:
+			event = it.event.ID
+		case it.call != nil && call == 0:
+			call = it.call.ID
+		}
+	}
+	return event, call
+}
+
+// pollGroup is one entry for a run of 202 polls: how many answers, from
+// when to when, the RequestId and code, and the last answer's body.
+func pollGroup(linkID string, run pollRun, lang string) views.TimelineEntry {
+	// Named after its first item, which later polls do not change.
+	domID := fmt.Sprintf("tl-polls-c%d", run[0].id)
+	if run[0].event != nil {
+		domID = fmt.Sprintf("tl-polls-e%d", run[0].id)
+	}
+	g := views.TimelineEntry{
+		Kind:  views.EntryPolls,
+		DOMID: domID,
+		Fetch: run[0].fetch,
+	}
+	setEntryTime(&g, run[0].at, lang)
+	var last *store.Call
+	for _, it := range run {
+		switch {
+		case it.call != nil:
+			g.PollCount++
+			last = it.call
+			if it.call.RequestID != "" {
+				g.RequestID = it.call.RequestID
+			}
+		case it.event.RequestID != "":
+			g.RequestID = it.event.RequestID
+		}
+		if it.event != nil {
+			g.PollLast = it.event.Polls
+			if g.PollFirst == 0 {
+				g.PollFirst = it.event.Polls
+			}
+		}
+	}
+	end := run[len(run)-1].at
+	var until views.TimelineEntry
+	setEntryTime(&until, end, lang)
+	g.Until, g.UntilISO = until.Time, until.TimeISO
+	g.Span = formatCallDuration(end.Sub(run[0].at), lang)
+	if last != nil {
+		c := callEntry(linkID, *last, lang)
+		g.Method, g.Endpoint, g.StatusCode, g.Code = c.Method, c.Endpoint, c.StatusCode, c.Code
+		g.Body, g.BodyJSON, g.BodySize, g.BodyTruncated, g.BodyClipped, g.BodyURL = c.Body, c.BodyJSON, c.BodySize, c.BodyTruncated, c.BodyClipped, c.BodyURL
+		g.CallName = c.CallName
+		g.BodyDOMID = c.DOMID
+	}
+	return g
 }
 
 // eventEntry is a state change of the timeline.

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,10 +197,10 @@ func TestTimelinePanelListsEventsAndCalls(t *testing.T) {
 		"timeline-fetch",
 		"event:received",
 		"event:authorizing", "call:Authorize:200",
-		"event:fetching", "call:GetAccountsDetail:202",
-		"event:pending", "call:GetAccountsDetailAsync:500",
+		"event:fetching", "timeline-polls", // the 202 and the pending state it led to
+		"call:GetAccountsDetailAsync:500",
 		"event:retrying", "call:GetAccountsDetailAsync:503", "call:GetAccountsDetailAsync:no response",
-		"event:pending",
+		"timeline-polls",
 		"timeline-tail",
 	}
 	if !slices.Equal(kinds, want) {
@@ -226,9 +227,12 @@ func TestTimelinePanelListsEventsAndCalls(t *testing.T) {
 	if got := auth.Find("[data-testid=entry-time]").Text(); len(got) != len("15:04:05.000") {
 		t.Errorf("call time %q, want the time of day to the millisecond", got)
 	}
-	pendingCall := panel.Find("[data-testid=timeline-call]").Eq(1)
-	if got := tlText(pendingCall.Find("[data-testid=call-duration]")); got != "1.2 s" {
-		t.Errorf("GetAccountsDetail duration %q, want 1.2 s", got)
+	pendingCall := panel.Find("[data-testid=timeline-polls]").First()
+	if got := tlText(pendingCall.Find("[data-testid=polls-summary]")); got != "202, still collecting: 1 answer" {
+		t.Errorf("poll group says %q", got)
+	}
+	if got := tlText(pendingCall.Find("[data-testid=polls-request-id]")); got != "req-auth-1" {
+		t.Errorf("poll group RequestId %q", got)
 	}
 	// A 202 shows its code without calling it a failure.
 	if got := tlText(pendingCall.Find("[data-testid=entry-code]")); got != "OPERATION_PENDING" {
@@ -255,7 +259,7 @@ func TestTimelinePanelListsEventsAndCalls(t *testing.T) {
 	if got := tlText(retrying.Find("[data-testid=event-note]")); !strings.HasPrefix(got, "A temporary failure: trying again") {
 		t.Errorf("retrying event note %q", got)
 	}
-	noResponse := panel.Find("[data-testid=timeline-call]").Eq(4)
+	noResponse := panel.Find("[data-testid=timeline-call]").Eq(3)
 	if got := tlText(noResponse.Find("[data-testid=call-error]")); !strings.Contains(got, "connection refused") {
 		t.Errorf("no-response call error %q", got)
 	}
@@ -344,7 +348,7 @@ func TestTimelineDownloads(t *testing.T) {
 	}
 
 	// A body that is not JSON (a proxy's HTML page) is plain text, never HTML.
-	proxy := doc.Find("[data-testid=timeline-call]").Eq(3)
+	proxy := doc.Find("[data-testid=timeline-call]").Eq(2)
 	href2, _ := proxy.Find("a[data-testid=call-download]").Attr("href")
 	resp, body = b.getBytes(href2)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || !strings.Contains(string(body), "503 Service Unavailable") {
@@ -429,17 +433,24 @@ func TestTimelinePollAppendsNewEntriesAndStops(t *testing.T) {
 		t.Error("the poll answered more than list items")
 	}
 
-	// New entries: exactly those, then a tail further on.
+	// Another 202 and its pending state continue the poll run the page ends
+	// with: that one entry comes back, counting one more answer, to replace
+	// itself in place (hx-swap-oob), then a tail further on.
+	group := doc.Find("[data-testid=timeline-polls]").Last()
 	seedCall(t, app, id, 1, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", StatusCode: 202, FlinksCode: "OPERATION_PENDING", RequestID: "req-auth-1", Attempt: 4, Duration: 50 * time.Millisecond}, rawPending)
 	seedState(t, app, id, 1, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 3, Note: store.NoteOf(store.NotePending, 3)})
 	_, frag = b.get(tailURL, "HX-Request", "true")
 	var got []string
 	frag.Find("li").Each(func(_ int, li *goquery.Selection) { got = append(got, li.AttrOr("data-testid", "")) })
-	if want := []string{"timeline-call", "timeline-event", "timeline-tail"}; !slices.Equal(got, want) {
+	if want := []string{"timeline-polls", "timeline-tail"}; !slices.Equal(got, want) {
 		t.Fatalf("poll after two new entries returned %q, want %q", got, want)
 	}
-	if got := tlText(frag.Find("[data-testid=call-attempt]")); got != "4" {
-		t.Errorf("new call attempt %q", got)
+	updated := frag.Find("[data-testid=timeline-polls]")
+	if updated.AttrOr("id", "") != group.AttrOr("id", "x") || updated.AttrOr("hx-swap-oob", "") != "true" {
+		t.Errorf("the run came back as %q (oob %q), want %q replaced in place", updated.AttrOr("id", ""), updated.AttrOr("hx-swap-oob", ""), group.AttrOr("id", ""))
+	}
+	if before, after := group.AttrOr("data-count", ""), updated.AttrOr("data-count", ""); before != "0" || after != "1" {
+		t.Errorf("the run counted %s answers, then %s; want 0 then 1", before, after)
 	}
 	next, _ := frag.Find("#timeline-tail").Attr("hx-get")
 	if next == tailURL {
@@ -474,8 +485,14 @@ func TestTimelinePollAppendsNewEntriesAndStops(t *testing.T) {
 	if doc.Find("[data-testid=timeline-panel] [hx-get]").Length() != 0 || doc.Find("[data-testid=timeline-end]").Length() != 1 {
 		t.Error("terminal link page's timeline still polls")
 	}
-	if n := doc.Find("[data-testid=timeline-call]").Length(); n != 7 {
-		t.Errorf("terminal page lists %d calls, want 7", n)
+	// 7 calls: 2 answered 202 and are counted by the poll groups.
+	calls, polled := doc.Find("[data-testid=timeline-call]").Length(), 0
+	doc.Find("[data-testid=timeline-polls]").Each(func(_ int, g *goquery.Selection) {
+		n, _ := strconv.Atoi(g.AttrOr("data-count", ""))
+		polled += n
+	})
+	if calls+polled != 7 || polled != 2 {
+		t.Errorf("terminal page lists %d calls and %d in poll groups, want 5 and 2", calls, polled)
 	}
 
 	// Without htmx the poll URL is the full page; a bad cursor is refused; and
@@ -514,8 +531,8 @@ func TestTimelineInFrench(t *testing.T) {
 			t.Errorf("%s = %q, want it to start with %q", sel, got, want)
 		}
 	}
-	if got := tlText(panel.Find("[data-testid=timeline-call]").Eq(1).Find("[data-testid=call-duration]")); got != "1,2 s" {
-		t.Errorf("French duration %q, want 1,2 s", got)
+	if got := tlText(panel.Find("[data-testid=timeline-polls] [data-testid=polls-summary]").First()); got != "202, collecte en cours : 1 réponse" {
+		t.Errorf("French poll group %q", got)
 	}
 	if label := panel.Find("[data-testid=call-copy]").First().AttrOr("aria-label", ""); !strings.HasPrefix(label, "Copier le corps de la réponse de POST Authorize à ") {
 		t.Errorf("French Copy label %q", label)

@@ -22,6 +22,12 @@ type TimelineMessages struct {
 	// FetchHeading starts each fetch generation: "Fetch 2, started …".
 	FetchHeading func(n int, started string) string
 
+	// A run of 202 polls: its kind, what it counts ("Flinks answered 202,
+	// still processing: 12 times"), and when (from, to, how long).
+	PollsKind, PollsWhen, PollsAnswers string
+	PollsSummary                       func(n int) string
+	PollsSpan                          func(from, to, length string) string
+
 	// Notes renders what each kind of timeline entry says (store.NoteKind).
 	Notes noteSet
 
@@ -58,7 +64,19 @@ var englishTimeline = TimelineMessages{
 		return fmt.Sprintf("Fetch %d, started %s", n, started)
 	},
 
-	Notes:       englishNotes,
+	Notes:        englishNotes,
+	PollsKind:    "Flinks still processing",
+	PollsWhen:    "When",
+	PollsAnswers: "Answers counted",
+	PollsSummary: func(n int) string {
+		if n == 1 {
+			return "202, still collecting: 1 answer"
+		}
+		return fmt.Sprintf("202, still collecting: %d answers", n)
+	},
+	PollsSpan: func(from, to, length string) string {
+		return fmt.Sprintf("from %s to %s (%s)", from, to, length)
+	},
 	StateChange: "State change", FlinksCall: "Flinks call",
 	HTTPStatus: "HTTP status", FlinksCode: "FlinksCode", Duration: "Duration", Attempt: "Attempt", RequestID: "RequestId",
 	Note: "Note", ErrorCode: "Error code", Error: "Error", FlinksSaid: "Flinks said", NoResponse: "no response",
@@ -92,7 +110,19 @@ var frenchTimeline = TimelineMessages{
 		return fmt.Sprintf("Récupération %d, commencée le %s", n, started)
 	},
 
-	Notes:       frenchNotes,
+	Notes:        frenchNotes,
+	PollsKind:    "Flinks encore en traitement",
+	PollsWhen:    "Quand",
+	PollsAnswers: "Réponses comptées",
+	PollsSummary: func(n int) string {
+		if n <= 1 {
+			return fmt.Sprintf("202, collecte en cours : %d réponse", n)
+		}
+		return fmt.Sprintf("202, collecte en cours : %d réponses", n)
+	},
+	PollsSpan: func(from, to, length string) string {
+		return fmt.Sprintf("de %s à %s (%s)", from, to, length)
+	},
 	StateChange: "Changement d'état", FlinksCall: "Appel à Flinks",
 	HTTPStatus: "Statut HTTP", FlinksCode: "FlinksCode", Duration: "Durée", Attempt: "Tentative", RequestID: "RequestId",
 	Note: "Note", ErrorCode: "Code d'erreur", Error: "Erreur", FlinksSaid: "Message de Flinks", NoResponse: "aucune réponse",

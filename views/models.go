@@ -238,6 +238,7 @@ const (
 	EntryFetch = "fetch" // a heading: a fetch generation begins
 	EntryEvent = "event" // a state change
 	EntryCall  = "call"  // a call to Flinks
+	EntryPolls = "polls" // a run of 202 answers and the pending states they led to
 )
 
 // TimelineEntry is one item of the timeline: a state change, a Flinks call, or
@@ -277,6 +278,15 @@ type TimelineEntry struct {
 	BodyClipped   bool   // Body is only the start of the stored body (the page stays small)
 	BodyURL       string // the body as an attachment
 	CallName      string // "POST Authorize at 17:40:54.123", for the buttons' accessible names
+
+	// A run of 202 polls (EntryPolls): how many answers, the answer
+	// numbers the pending states counted, the run's end and length; the
+	// body above is the last answer's, BodyDOMID its element's id. OOB: the
+	// entry replaces the one with its DOMID already in the page.
+	PollCount, PollFirst, PollLast int
+	Until, UntilISO, Span          string
+	BodyDOMID                      string
+	OOB                            bool
 }
 
 // CodeView is a FlinksCode (or one of the app's codes) and, for failures, the
