@@ -22,7 +22,7 @@ const accountsPerPage = 25
 // pageURL is the link page, for the pages' links.
 func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.SummaryView {
 	v := views.SummaryView{
-		Institution: firstNonEmpty(s.InstitutionName, views.InstitutionName(s.Institution)),
+		Institution: views.InstitutionName(firstNonEmpty(s.InstitutionName, s.Institution)),
 		LastRefresh: formatTimestamp(s.LastRefresh, lang),
 		HolderName:  s.HolderName,
 		FetchedAt:   formatTimestamp(s.FetchedAt, lang),

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"flinkslink/flinks/flinkstest"
+)
+
+// layoutProblems lists, on the current page, what a phone user would see
+// wrong: a page wider than the screen (naming the elements that stick out),
+// and amounts cut off, off screen, or clipped by a box that scrolls.
+const layoutProblems = `(() => {
+	const w = document.documentElement.clientWidth, problems = [];
+	if (document.documentElement.scrollWidth > w) {
+		const wide = [...document.querySelectorAll("body *")]
+			.filter(el => el.getBoundingClientRect().right > w + 0.5 && ![...el.children].some(c => c.getBoundingClientRect().right > w + 0.5))
+			.slice(0, 5).map(el => el.tagName.toLowerCase() + "." + [...el.classList].join(".") + " (" + Math.round(el.getBoundingClientRect().right) + "px)");
+		problems.push("the page is " + document.documentElement.scrollWidth + "px wide at " + w + "px: " + wide.join(", "));
+	}
+	for (const el of document.querySelectorAll(".amount")) {
+		const text = el.textContent.trim(), r = el.getBoundingClientRect();
+		if (!text || r.width === 0) continue;
+		if (r.left < -0.5 || r.right > w + 0.5) problems.push("amount off screen: " + text);
+		if (el.scrollWidth > el.clientWidth + 1) problems.push("amount cut: " + text);
+		for (let p = el.parentElement; p; p = p.parentElement) {
+			if (getComputedStyle(p).overflowX === "visible") continue;
+			const pr = p.getBoundingClientRect();
+			if (r.left < pr.left - 0.5 || r.right > pr.right + 0.5) problems.push("amount hidden in a scrolling box (" + p.className + "): " + text);
+		}
+	}
+	return problems;
+})()`
+
+// TestBrowserPhoneLayout opens every kind of page at 390 × 844 (a phone),
+// in English and French: the landing page, a failed link, a pending one, the
+// summary and the links list. None may scroll sideways, and every amount must
+// be whole on screen. It saves the screenshots the README shows.
+func TestBrowserPhoneLayout(t *testing.T) {
+	clock := flinkstest.NewClock(time.Now())
+	base := launchApp(t, appOptions{env: map[string]string{"FLINKS_POLL_INTERVAL": "300ms"}, sandboxNow: clock.Now}).base
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		shot(t, ctx, "phone-"+name)
+		for _, p := range evaluate[[]string](t, ctx, layoutProblems) {
+			t.Errorf("%s at 390 px: %s", name, p)
+		}
+	}
+	open := func(path, wait string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(wait))); err != nil {
+			shot(t, ctx, "failed-phone-"+strings.Trim(path, "/"))
+			t.Fatalf("open %s: %v", path, err)
+		}
+	}
+	waitState := func(state string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="`+state+`"]`))); err != nil {
+			shot(t, ctx, "failed-phone-"+state)
+			t.Fatalf("waiting for %s: %v", state, err)
+		}
+	}
+
+	open("/", "#flinks-connect")
+	check("landing")
+	signInThroughConnect(t, ctx, "test_disabled_account", "phone-credentials")
+	waitState("failed")
+	check("failed")
+
+	open("/", "#flinks-connect")
+	signInThroughConnect(t, ctx, "greatday_nomfa", "phone-credentials")
+	waitState("pending")
+	check("pending")
+	clock.Advance(time.Second) // the scrape (10 s × the sandbox's scale) ends
+	waitState("ready")
+	check("summary")
+	open("/links", "[data-testid=link-row]")
+	check("links")
+
+	// French words are longer.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=language-switch]")), chromedp.WaitVisible(chromedp.CSS(`html[lang=fr] [data-testid=link-row]`))); err != nil {
+		t.Fatalf("switch to French: %v", err)
+	}
+	check("links-fr")
+	ready := evaluate[string](t, ctx, `[...document.querySelectorAll("[data-testid=link-row][data-state=ready] [data-testid=row-institution]")][0].getAttribute("href")`)
+	open(ready, `#link-status[data-state="ready"]`)
+	check("summary-fr")
+	open("/", "#flinks-connect")
+	check("landing-fr")
+	if err := chromedp.Do(ctx, chromedp.EmulateReset()); err != nil {
+		t.Fatal(err)
+	}
+}
