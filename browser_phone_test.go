@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"flinkslink/flinks/flinkstest"
@@ -46,6 +47,33 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}
+	// The viewer is in Toronto (UTC−5 in winter, −4 in summer): times show there.
+	toronto, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: toronto.String()}); err != nil {
+		t.Fatal(err)
+	}
+	// localTime checks that a <time data-local> shows its instant in Toronto's time.
+	localTime := func(name, selector, layout string) {
+		t.Helper()
+		type shown struct{ Datetime, Text, Title string }
+		got := evaluate[shown](t, ctx, `(() => { const el = document.querySelector(`+jsString(selector)+`);
+			return el ? {datetime: el.getAttribute("datetime"), text: el.textContent.trim(), title: el.title} : {}; })()`)
+		at, err := time.Parse(time.RFC3339Nano, got.Datetime)
+		if err != nil {
+			t.Errorf("%s: no time (%v)", name, err)
+			return
+		}
+		want := at.In(toronto).Format(layout)
+		if !strings.Contains(got.Text, want) || strings.Contains(got.Text, "UTC ") {
+			t.Errorf("%s shows %q (tooltip %q), want Toronto's %s", name, got.Text, got.Title, want)
+		}
+		if !strings.Contains(got.Title, "Eastern") && !strings.Contains(got.Title, "heure normale de l’Est") && !strings.Contains(got.Title, "UTC−") {
+			t.Errorf("%s tooltip %q does not name the zone", name, got.Title)
+		}
+	}
 	check := func(name string) {
 		t.Helper()
 		shot(t, ctx, "phone-"+name)
@@ -81,6 +109,15 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	clock.Advance(time.Second) // the scrape (10 s × the sandbox's scale) ends
 	waitState("ready")
 	check("summary")
+	localTime("last refreshed", "[data-testid=summary-last-refresh] time", "15:04")
+	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=summary-last-refresh] time").textContent`); !strings.Contains(got, "EST") && !strings.Contains(got, "EDT") {
+		t.Errorf("last refreshed %q does not name the zone", got)
+	}
+	chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#timeline-details > summary")))
+	localTime("timeline entry", "[data-testid=entry-time]", "15:04:05.000")
+	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=timeline-zone]").textContent`); !strings.Contains(got, "America/Toronto") {
+		t.Errorf("timeline says %q about its times, want the viewer's zone", got)
+	}
 	open("/links", "[data-testid=link-row]")
 	check("links")
 
@@ -92,6 +129,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	ready := evaluate[string](t, ctx, `[...document.querySelectorAll("[data-testid=link-row][data-state=ready] [data-testid=row-institution]")][0].getAttribute("href")`)
 	open(ready, `#link-status[data-state="ready"]`)
 	check("summary-fr")
+	localTime("French last refreshed", "[data-testid=summary-last-refresh] time", "15:04")
 	open("/", "#flinks-connect")
 	check("landing-fr")
 	if err := chromedp.Do(ctx, chromedp.EmulateReset()); err != nil {

@@ -37,6 +37,7 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang strin
 		}
 		v.Elapsed = formatDuration(end.Sub(l.FetchStartedAt))
 		v.StartedAt = m.StartedAt + " " + formatTimestamp(l.FetchStartedAt, lang)
+		v.StartedISO = isoTime(l.FetchStartedAt)
 	}
 	if !l.NextPollAt.IsZero() && !v.Terminal {
 		if d := l.NextPollAt.Sub(now); d > 0 {
@@ -143,9 +144,9 @@ func linkRow(l store.Link, now time.Time, lang string) views.LinkRow {
 		State:       string(l.State),
 		StateLabel:  stateLabel(l.State, lang),
 		Created:     formatRelative(now.Sub(l.CreatedAt), lang),
-		CreatedAt:   l.CreatedAt.UTC().Format(time.RFC3339),
+		CreatedAt:   isoTime(l.CreatedAt),
 		Updated:     formatRelative(now.Sub(l.UpdatedAt), lang),
-		UpdatedAt:   l.UpdatedAt.UTC().Format(time.RFC3339),
+		UpdatedAt:   isoTime(l.UpdatedAt),
 	}
 }
 
@@ -156,4 +157,13 @@ func stateLabel(s store.State, lang string) string {
 		return b
 	}
 	return badges[""]
+}
+
+// isoTime is t for a <time datetime> that app.js shows in the viewer's own
+// time zone; "" for a zero time.
+func isoTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }

@@ -22,12 +22,13 @@ const accountsPerPage = 25
 // pageURL is the link page, for the pages' links.
 func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.SummaryView {
 	v := views.SummaryView{
-		Institution: views.InstitutionName(firstNonEmpty(s.InstitutionName, s.Institution)),
-		LastRefresh: formatTimestamp(s.LastRefresh, lang),
-		HolderName:  s.HolderName,
-		FetchedAt:   formatTimestamp(s.FetchedAt, lang),
-		Stale:       s.StaleCode != "",
-		Unreadable:  s.UnreadableTransactions,
+		Institution:    views.InstitutionName(firstNonEmpty(s.InstitutionName, s.Institution)),
+		LastRefresh:    formatTimestamp(s.LastRefresh, lang),
+		LastRefreshISO: isoTime(s.LastRefresh),
+		HolderName:     s.HolderName,
+		FetchedAt:      formatTimestamp(s.FetchedAt, lang),
+		Stale:          s.StaleCode != "",
+		Unreadable:     s.UnreadableTransactions,
 	}
 	type total struct {
 		assets, owed int64

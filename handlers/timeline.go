@@ -231,12 +231,14 @@ func timelineEntries(linkID string, events []store.Event, calls []store.Call, af
 		it := items[i]
 		if it.fetch != fetch {
 			fetch = it.fetch
-			entries = append(entries, views.TimelineEntry{
+			heading := views.TimelineEntry{
 				Kind:    views.EntryFetch,
 				DOMID:   fmt.Sprintf("tl-fetch-%d", it.fetch),
 				Fetch:   it.fetch,
-				Heading: tm.FetchHeading(it.fetch, formatTimestamp(it.at, lang)),
-			})
+				Heading: tm.FetchHeading(it.fetch),
+			}
+			setEntryTime(&heading, it.at, lang)
+			entries = append(entries, heading)
 		}
 		if !it.isPoll() {
 			if it.event != nil {

@@ -15,12 +15,15 @@ import (
 type TimelineMessages struct {
 	// The panel.
 	Details, DetailsHint, Intro, TimesUTC string
-	DownloadTimeline, APILink             string
-	Live                                  string
+	// TimesLocal replaces TimesUTC once app.js shows times in the viewer's
+	// zone; {zone} is the zone's name.
+	TimesLocal                string
+	DownloadTimeline, APILink string
+	Live                      string
 	// Ended closes the timeline once the fetch has ended, in state (a label).
 	Ended func(state string) string
-	// FetchHeading starts each fetch generation: "Fetch 2, started …".
-	FetchHeading func(n int, started string) string
+	// FetchHeading starts each fetch generation: "Fetch 2, started", then its time.
+	FetchHeading func(n int) string
 
 	// A run of 202 polls: its kind, what it counts ("Flinks answered 202,
 	// still processing: 12 times"), and when (from, to, how long).
@@ -56,13 +59,12 @@ var englishTimeline = TimelineMessages{
 	Intro: "Everything that happened while fetching this connection's data: each state change, and each call " +
 		"we made to Flinks with its answer. Account numbers, the Flinks LoginId and contact details are masked.",
 	TimesUTC:         "Times are UTC.",
+	TimesLocal:       "Times are in your time zone ({zone}).",
 	DownloadTimeline: "Download timeline",
 	APILink:          "Same as JSON (API)",
 	Live:             "Updating live: new entries appear here while the fetch runs.",
 	Ended:            func(state string) string { return "The fetch ended: " + state },
-	FetchHeading: func(n int, started string) string {
-		return fmt.Sprintf("Fetch %d, started %s", n, started)
-	},
+	FetchHeading:     func(n int) string { return fmt.Sprintf("Fetch %d, started", n) },
 
 	Notes:        englishNotes,
 	PollsKind:    "Flinks still processing",
@@ -102,13 +104,12 @@ var frenchTimeline = TimelineMessages{
 		"d'état, et chaque appel fait à Flinks avec sa réponse. Les numéros de compte, le LoginId Flinks et les " +
 		"coordonnées sont masqués.",
 	TimesUTC:         "Heures en UTC.",
+	TimesLocal:       "Heures dans votre fuseau horaire ({zone}).",
 	DownloadTimeline: "Télécharger la chronologie",
 	APILink:          "La même en JSON (API)",
 	Live:             "Mise à jour en direct : les nouvelles entrées s'ajoutent ici pendant la récupération.",
 	Ended:            func(state string) string { return "La récupération est terminée : " + state },
-	FetchHeading: func(n int, started string) string {
-		return fmt.Sprintf("Récupération %d, commencée le %s", n, started)
-	},
+	FetchHeading:     func(n int) string { return fmt.Sprintf("Récupération %d, commencée le", n) },
 
 	Notes:        frenchNotes,
 	PollsKind:    "Flinks encore en traitement",

@@ -44,7 +44,7 @@ func TestTimelineMessagesComplete(t *testing.T) {
 	// The functions produce text in their language.
 	for lang, m := range langs {
 		for what, s := range map[string]string{
-			"Ended": m.Ended("Ready"), "FetchHeading": m.FetchHeading(2, "x"), "BodySize": m.BodySize(2048),
+			"Ended": m.Ended("Ready"), "FetchHeading": m.FetchHeading(2), "BodySize": m.BodySize(2048),
 			"CopyLabel": m.CopyLabel("POST Authorize"), "DownloadLabel": m.DownloadLabel("POST Authorize"),
 		} {
 			if strings.TrimSpace(s) == "" {
@@ -61,7 +61,7 @@ func TestTimelineMessagesComplete(t *testing.T) {
 	if got := frenchTimeline.BodySize(12); got != "12 octets" {
 		t.Errorf("French BodySize(12) = %q", got)
 	}
-	if !strings.HasPrefix(frenchTimeline.FetchHeading(2, "1 févr. 2025"), "Récupération 2") {
+	if !strings.HasPrefix(frenchTimeline.FetchHeading(2), "Récupération 2") {
 		t.Error("French FetchHeading is not French")
 	}
 }

@@ -76,6 +76,7 @@ type StatusView struct {
 	Polls       int    // Flinks' 202 answers so far
 	NextPoll    string // e.g. "in 4 s"; empty when not waiting
 	StartedAt   string // exact time, for the title attribute
+	StartedISO  string // the same, RFC 3339, shown in the viewer's zone by app.js
 	Failure     *FailureView
 	PollEvery   string // htmx trigger interval, e.g. "1s"
 	SummaryNote string // shown once ready, above the summary
@@ -109,10 +110,11 @@ type FailureView struct {
 
 // SummaryView is the account summary once the data is ready.
 type SummaryView struct {
-	Institution string
-	LastRefresh string
-	HolderName  string
-	FetchedAt   string
+	Institution    string
+	LastRefresh    string
+	LastRefreshISO string // RFC 3339 ("" when unknown), shown in the viewer's zone by app.js
+	HolderName     string
+	FetchedAt      string
 	// Stale: the data is the bank's last saved data (LastRefresh), not a
 	// fresh read; the person must reconnect to refresh it.
 	Stale bool

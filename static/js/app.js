@@ -281,3 +281,46 @@
     );
   });
 })();
+
+// Times: the server writes them in UTC (it does not know the viewer's zone).
+// Each <time data-local> is shown here in the viewer's own zone: "datetime"
+// as a date and time with the zone's name, "clock" as the time of day to the
+// millisecond (the timeline), "title" only in the tooltip (the text is
+// relative: "5 min ago"). Without JavaScript the UTC times stay, saying so.
+(function () {
+  "use strict";
+  var formats = {
+    datetime: {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"},
+    clock: {hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hourCycle: "h23"},
+  };
+  var full = {dateStyle: "full", timeStyle: "full"}; // names the zone in words
+  function localTimes() {
+    var lang = document.documentElement.lang || "en";
+    document.querySelectorAll("time[data-local]:not([data-localized])").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!el.getAttribute("datetime") || isNaN(d.getTime())) return;
+      var kind = el.getAttribute("data-local");
+      try {
+        if (formats[kind]) el.textContent = new Intl.DateTimeFormat(lang, formats[kind]).format(d);
+        el.title = (el.getAttribute("data-title-prefix") ? el.getAttribute("data-title-prefix") + " " : "") +
+          new Intl.DateTimeFormat(lang, full).format(d);
+        el.setAttribute("data-localized", "");
+      } catch (e) { /* an old browser: the UTC text stays */ }
+    });
+    document.querySelectorAll("[data-local-zone]").forEach(function (el) {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      if (zone) el.textContent = el.getAttribute("data-local-zone").replace("{zone}", zone);
+    });
+  }
+  // Swaps (the status, the timeline's tail and its out-of-band poll groups)
+  // bring new times: a mutation observer sees them all, whatever swapped them.
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes();
+    var pending = false;
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; localTimes(); });
+    }).observe(document.body, {childList: true, subtree: true});
+  });
+})();
