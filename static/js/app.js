@@ -34,8 +34,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var target = document.body.getAttribute("data-breakout-target");
     if (!target || target.indexOf("/links/") !== 0) return;
+    // replace, not assign: Back from the link page must not land on the
+    // landing page's entry that still holds the finished Connect frame.
     if (window.top !== window.self) {
-      window.top.location.assign(target);
+      window.top.location.replace(target);
     } else {
       window.location.replace(target);
     }
@@ -158,9 +160,22 @@
       try { target = new URL(data.url, window.location.href); } catch (e) { return; }
       if (target.origin !== window.location.origin || target.pathname !== callbackPath) return;
       followed = true;
-      window.location.assign(target.href);
+      window.location.replace(target.href); // see the breakout above: no history entry for a used frame
     });
   }
+  // Back (or Forward) onto the landing page would bring its Connect frame
+  // back as the browser's history left it: a finished session, or a sign-in
+  // form the browser asks to post again. Load the page afresh instead, with
+  // a new frame and a new authorize token.
+  function freshOnHistory(persisted) {
+    if (!document.getElementById("flinks-connect")) return;
+    var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (persisted || (nav && nav.type === "back_forward")) window.location.replace(window.location.href);
+  }
+  // As soon as this deferred script runs, and when the page comes back from
+  // the back-forward cache (pageshow with persisted).
+  freshOnHistory(false);
+  window.addEventListener("pageshow", function (evt) { if (evt.persisted) freshOnHistory(true); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", initConnect);
   } else {
