@@ -118,6 +118,36 @@ func TestBrowserConnectLifecycle(t *testing.T) {
 	if words := evaluate[string](t, ctx, `document.body.innerText`); strings.Contains(words, "COMPONENT_") || strings.Contains(words, "MAXIMUM_RETRY") {
 		t.Errorf("the page shows a raw Connect step name: %q", words)
 	}
+	// The wrong password's own screen (the first refusal) was seen above; now
+	// a wrong answer to the bank's security question: Connect says so in the
+	// frame, the page in words, and the person can answer again.
+	wait("start again", chromedp.Click(chromedp.CSS(`[data-testid=connect-restart-maxretry]`)))
+	step("accept again", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=accept]"), f), chromedp.Click(chromedp.CSS("button[value=accept]"), f)}
+	})
+	step("bank again", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=FlinksCapital]"), f), chromedp.Click(chromedp.CSS("button[value=FlinksCapital]"), f)}
+	})
+	step("sign in with MFA", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS("#password"), f),
+			chromedp.SetValue(chromedp.CSS("#username"), "Greatday", f),
+			chromedp.SetValue(chromedp.CSS("#password"), "Everyday", f),
+			chromedp.Submit(chromedp.CSS("#password"), f),
+		}
+	})
+	step("wrong answer", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS("#answer"), f),
+			chromedp.SetValue(chromedp.CSS("#answer"), "certainly not", f),
+			chromedp.Submit(chromedp.CSS("#answer"), f),
+		}
+	})
+	wait("wrong answer words", chromedp.Poll[chromedp.Void](`document.getElementById("connect-events").textContent.includes("did not accept the answer")`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("answer again", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(`#answer[aria-invalid=true]`), f), chromedp.WaitVisible(chromedp.CSS(`#form-error`), f)}
+	})
+	shot(t, ctx, "connect-wrong-answer")
 }
 
 // An unused Connect frame gets a new authorize token before the old one
