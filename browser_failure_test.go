@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -162,4 +164,71 @@ func TestBrowserRetryScreenSaysWhatFlinksSaid(t *testing.T) {
 	if strings.Count(last, "RETRY_LATER") > 1 || strings.Contains(last, "Stopped: RETRY_LATER") {
 		t.Errorf("timeline's failure entry repeats the code:\n%s", last)
 	}
+}
+
+// TestBrowserQAReachesTimedOut follows the README's QA recipe for TIMED_OUT,
+// on the sandbox's real clock: in the scenario card's QA controls, pending
+// "never" and a 30 s time limit, then test_never. The link ends timed out,
+// shown as this app's own code, once its 30 s from Flinks' first 202 are up.
+func TestBrowserQAReachesTimedOut(t *testing.T) {
+	base := startApp(t, map[string]string{"FLINKS_POLL_INTERVAL": "1s"})
+	ctx := newBrowser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#flinks-connect")),
+		chromedp.SetValue(chromedp.CSS("[data-testid=pending-select]"), "never"),
+		chromedp.SetValue(chromedp.CSS("[data-testid=limit-select]"), "30s"),
+		chromedp.Click(chromedp.CSS("[data-testid=pending-apply]")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=pending-current]").textContent.includes("Saved")`, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	if err != nil {
+		shot(t, ctx, "failed-qa-controls")
+		t.Fatalf("set the QA controls: %v", err)
+	}
+	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=pending-current]").textContent`); !strings.Contains(got, "never") || !strings.Contains(got, "30 s") {
+		t.Errorf("the controls say %q", got)
+	}
+	shot(t, ctx, "qa-controls")
+	signInThroughConnect(t, ctx, "test_never", "qa-0-credentials")
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="pending"]`))); err != nil {
+		t.Fatalf("waiting for pending: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#link-status[data-state="timed_out"] [data-testid=failure]`))); err != nil {
+		shot(t, ctx, "failed-qa-timed-out")
+		t.Fatalf("waiting for TIMED_OUT: %v", err)
+	}
+	shot(t, ctx, "qa-timed-out")
+	code := evaluate[string](t, ctx, `document.querySelector("[data-testid=failure-code]").textContent`)
+	ours := evaluate[bool](t, ctx, `document.querySelector("[data-testid=failure-code]").hasAttribute("data-ours")`)
+	if code != "TIMED_OUT" || !ours {
+		t.Errorf("failure code %q (ours %v), want TIMED_OUT as this app's code", code, ours)
+	}
+	// The limit held: the fetch stopped no earlier than 30 s after the first 202.
+	id := strings.TrimPrefix(evaluate[string](t, ctx, `location.pathname`), "/links/")
+	var doc struct {
+		Timeline struct {
+			Events []struct{ At, State string } `json:"events"`
+		} `json:"timeline"`
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/links/`+id+`").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var first, end time.Time
+	for _, e := range doc.Timeline.Events {
+		at, _ := time.Parse(time.RFC3339Nano, e.At)
+		if e.State == "pending" && first.IsZero() {
+			first = at
+		}
+		if e.State == "timed_out" {
+			end = at
+		}
+	}
+	if first.IsZero() || end.Sub(first) < 30*time.Second {
+		t.Errorf("timed out %v after the first 202, want at least the 30 s limit", end.Sub(first))
+	}
+	t.Logf("TIMED_OUT %v after the first 202 (limit 30 s)", end.Sub(first).Round(time.Millisecond))
 }

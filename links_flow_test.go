@@ -19,7 +19,7 @@ import (
 // in the app (the sandbox's own are English).
 func TestScenarioCardSpeaksFrench(t *testing.T) {
 	for _, sc := range sandbox.Scenarios() {
-		if fr := views.ScenarioSummary(views.French, sc.Username, sc.Summary); fr == sc.Summary || fr == "" {
+		if fr := views.ScenarioSummary(views.French, views.ScenarioView{Username: sc.Username, Summary: sc.Summary}); fr == sc.Summary || fr == "" {
 			t.Errorf("no French summary for sandbox user %s", sc.Username)
 		}
 	}

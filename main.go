@@ -159,7 +159,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		e.Any(handlers.SandboxPrefix, echo.WrapHandler(sb))
 		e.Any(handlers.SandboxPrefix+"/*", echo.WrapHandler(sb))
 		hcfg.Sandbox = true
-		hcfg.Scenarios = scenarioViews(sandbox.Scenarios())
+		hcfg.Scenarios = scenarioViews(sandbox.Scenarios(), cfg.SandboxScale)
 		hcfg.SandboxPending = sb // the scenario card's pending-duration control
 		log.Info("flinks: embedded sandbox", "api", apiURL.String(), "connect", base+connectURL.Path, "time_scale", cfg.SandboxScale)
 	} else {
@@ -167,6 +167,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 			"api_key", apiKey != "", "secret_key", secret != "")
 	}
 	hcfg.ConnectURL = connectURL
+	hcfg.FetchTimeout = cfg.PollTimeout
 	// demo=true shows the Flinks Capital test bank: wanted with the sandboxes, not in production.
 	hcfg.Demo = cfg.sandboxMode() || strings.HasPrefix(connectURL.Hostname(), "toolbox-")
 	if cfg.Demo != nil {
@@ -309,10 +310,17 @@ func runSandbox(ctx context.Context, args []string, cfg config, log *slog.Logger
 	return srv.Shutdown(shutdownCtx)
 }
 
-func scenarioViews(sc []sandbox.Scenario) []views.ScenarioView {
+// scenarioViews are the scenario card's users. Their summaries name the
+// sandbox's reference timings ("~10 s"); the card shows them as this
+// server's SANDBOX_TIME_SCALE makes them.
+func scenarioViews(sc []sandbox.Scenario, scale float64) []views.ScenarioView {
 	out := make([]views.ScenarioView, 0, len(sc))
 	for _, s := range sc {
 		v := views.ScenarioView{Username: s.Username, Password: s.Password, Summary: s.Summary}
+		if s.Pending > 0 && scale != 1 {
+			v.PendingRef = fmt.Sprintf("~%d s", int(s.Pending/time.Second))
+			v.PendingShown = "~" + strings.TrimSuffix(strings.TrimSuffix(strconv.FormatFloat(s.Pending.Seconds()*scale, 'f', 1, 64), "0"), ".") + " s"
+		}
 		if s.MFA {
 			// The same three answers serve the English and French prompts.
 			var answers []string

@@ -106,6 +106,7 @@ func (h *Handler) handleConnectCallback(c echo.Context) error {
 	}
 	link, created, err := h.store.CreateLink(c.Request().Context(), store.NewLink{
 		SessionID: sid, LoginID: p.LoginID, Institution: p.Institution, Tag: p.Tag, AccountIDs: p.AccountIDs,
+		TimeLimit: h.qaTimeLimit(c),
 	})
 	if err != nil {
 		return err

@@ -88,6 +88,9 @@ type Config struct {
 	// SandboxPending is the embedded sandbox's pending-duration control, shown
 	// on the scenario card; nil hides it (and its route answers 404).
 	SandboxPending PendingOverrider
+	// FetchTimeout is the server's fetch time limit (FLINKS_POLL_TIMEOUT),
+	// shown beside the QA time-limit control.
+	FetchTimeout time.Duration
 	// LongerThanUsual is the fetch time after which a pending link says it is
 	// taking longer than usual; zero means DefaultLongerThanUsual.
 	LongerThanUsual time.Duration
@@ -116,7 +119,6 @@ type Handler struct {
 	tokens   TokenSource
 	sessions sessions.Store
 	now      func() time.Time
-	pending  pendingSetting // the sandbox's pending duration chosen on the scenario card
 	// webhookSlots bounds the webhook bodies read at once.
 	webhookSlots chan struct{}
 	webhooks     Webhooks

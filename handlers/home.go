@@ -37,6 +37,9 @@ func (h *Handler) handleHome(c echo.Context) error {
 			return err
 		}
 	}
+	// This browser's QA choice reaches the sandbox under the tag its
+	// Connect will carry (a new tag, after a Start over, gets it too).
+	h.applyPending(c, tag)
 
 	// Each landing page mints a Flinks authorize token: one call to Flinks
 	// per view, so views are bounded per client IP and for the server.

@@ -46,20 +46,31 @@ func (f *fakeCards) called() []string {
 	return append([]string(nil), f.calls...)
 }
 
-// fakePending records the sandbox's pending overrides.
+// fakePending records the sandbox's pending overrides, and the tags they were for.
 type fakePending struct {
 	mu    sync.Mutex
 	calls []string // "nil" or the duration
+	tags  []string
 }
 
-func (f *fakePending) SetPendingOverride(d *time.Duration) {
+func (f *fakePending) SetPendingOverrideFor(tag string, d *time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.tags = append(f.tags, tag)
 	if d == nil {
 		f.calls = append(f.calls, "nil")
 		return
 	}
 	f.calls = append(f.calls, d.String())
+}
+
+func (f *fakePending) lastTag() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.tags) == 0 {
+		return ""
+	}
+	return f.tags[len(f.tags)-1]
 }
 
 func (f *fakePending) called() []string {
@@ -626,7 +637,7 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	if got := ctl.Find("option[selected]").AttrOr("value", ""); got != "default" {
 		t.Errorf("initially selected %q, want default", got)
 	}
-	if got := ctl.Find("[data-testid=pending-current]").Text(); !strings.Contains(got, "each scenario's own time") {
+	if got := ctl.Find("[data-testid=pending-current]").Text(); !strings.Contains(got, "each user's own time") || !strings.Contains(got, "this browser") {
 		t.Errorf("current setting %q", got)
 	}
 	action := ctl.AttrOr("action", "")
@@ -653,6 +664,20 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	if got := doc.Find("[data-testid=pending-select] option[selected]").AttrOr("value", ""); got != "30s" {
 		t.Errorf("after choosing 30 s the page selects %q", got)
 	}
+	// The choice is this browser's: it is set for this browser's Connect tag
+	// only, and another browser sees the default and sets its own tag.
+	tagA := sb.lastTag()
+	if tagA == "" || !strings.Contains(doc.Find("#flinks-connect").AttrOr("src", ""), "tag="+tagA) {
+		t.Errorf("override set for tag %q; the page's Connect uses %s", tagA, doc.Find("#flinks-connect").AttrOr("src", ""))
+	}
+	other := app.browser()
+	_, odoc := other.get("/")
+	if got := odoc.Find("[data-testid=pending-select] option[selected]").AttrOr("value", ""); got != "default" {
+		t.Errorf("another browser sees %q, want default", got)
+	}
+	if tagB := sb.lastTag(); tagB == tagA || sb.called()[len(sb.called())-1] != "nil" {
+		t.Errorf("another browser's page set %v for tag %q (A's is %q), want its own default", sb.called()[len(sb.called())-1], tagB, tagA)
+	}
 	// htmx gets the control back, saying it was saved.
 	resp, doc := b.post(action, url.Values{"pending": {"never"}}, "HX-Request", "true", "X-CSRF-Token", csrf)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Find("[data-testid=pending-current]").Text(), "Saved") {
@@ -672,6 +697,25 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	}
 	if len(sb.called()) != n {
 		t.Error("an invalid value reached the sandbox")
+	}
+
+	// The time limit: 30 s goes with the links this browser makes from now on.
+	if resp, _ := b.post(action, url.Values{"csrf": {csrf}, "pending": {"never"}, "limit": {"30s"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("limit 30s: %d", resp.StatusCode)
+	}
+	_, doc = b.get("/")
+	if got := doc.Find("[data-testid=limit-select] option[selected]").AttrOr("value", ""); got != "30s" {
+		t.Errorf("after choosing a 30 s limit the page selects %q", got)
+	}
+	if got := doc.Find("[data-testid=limit-select] option[value=default]").Text(); !strings.Contains(got, "FLINKS_POLL_TIMEOUT") {
+		t.Errorf("the default limit reads %q, want it named", got)
+	}
+	qa := b.linkFor(loginB)
+	if l, _ := app.db.Link(t.Context(), strings.TrimPrefix(qa, "/links/")); l.TimeLimit != 30*time.Second {
+		t.Errorf("a link made after choosing 30 s has time limit %v", l.TimeLimit)
+	}
+	if resp, _ := b.post(action, url.Values{"csrf": {csrf}, "pending": {"never"}, "limit": {"5m"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown limit: %d, want 400", resp.StatusCode)
 	}
 
 	// Without the sandbox the route does not exist.
@@ -779,7 +823,7 @@ func TestLinksFeatureSpeaksFrench(t *testing.T) {
 	if got := doc.Find("[data-testid=scenario-summary]").Text(); !strings.Contains(got, "Données en attente ~60 s") {
 		t.Errorf("scenario summary in French: %q", got)
 	}
-	if got := doc.Find("[data-testid=pending-current]").Text(); !strings.Contains(got, "Réglage actuel") {
+	if got := doc.Find("[data-testid=pending-current]").Text(); !strings.Contains(got, "En vigueur pour ce navigateur") {
 		t.Errorf("pending control in French: %q", got)
 	}
 	if got := doc.Find("button[data-copy]").First().AttrOr("aria-label", ""); !strings.HasPrefix(got, "Copier ") {

@@ -51,6 +51,9 @@ func (b *browserSession) get(key string) string {
 	return v
 }
 
+// set stores value under key; the session must then be saved.
+func (b *browserSession) set(key, value string) { b.s.Values[key] = value }
+
 // ensure returns the value under key, creating a random one when missing; the
 // bool reports whether the session changed and must be saved.
 func (b *browserSession) ensure(key string) (string, bool, error) {

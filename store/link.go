@@ -67,6 +67,8 @@ type Link struct {
 	FetchStartedAt time.Time // when the current fetch generation started
 	CreatedAt      time.Time
 	UpdatedAt      time.Time // when the link last changed: a state change, a new fetch
+	// TimeLimit is the link's own fetch time limit (a QA choice); 0: the server's.
+	TimeLimit time.Duration
 }
 
 // NewLink is what CreateLink needs to record a link.
@@ -76,11 +78,14 @@ type NewLink struct {
 	Institution string
 	Tag         string
 	AccountIDs  []string
+	// TimeLimit, when positive, replaces the server's fetch time limit for
+	// this link (the sandbox's QA control); whole milliseconds.
+	TimeLimit time.Duration
 }
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since`
+	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
 const terminalStates = `('ready', 'failed', 'timed_out')`
@@ -131,11 +136,12 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 	// first; the transaction (BEGIN IMMEDIATE) makes the SELECT see the row that won.
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO links (id, session_id, login_key, login_enc, institution, tag, account_ids, state,
-			request_id, polls, next_poll_at, error_code, error_message, fetch, fetch_started_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0, NULL, '', '', 1, ?, ?, ?)
+			request_id, polls, next_poll_at, error_code, error_message, fetch, fetch_started_at, created_at, updated_at,
+			time_limit_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0, NULL, '', '', 1, ?, ?, ?, ?)
 		ON CONFLICT (session_id, login_key) DO NOTHING`,
 		id, l.SessionID, loginKey, db.encryptLoginID(id, l.LoginID), l.Institution, l.Tag, string(accountJSON),
-		StateReceived, now, now, now)
+		StateReceived, now, now, now, timeLimitMillis(l.TimeLimit))
 	if err != nil {
 		return Link{}, false, fmt.Errorf("store: create link: %w", err)
 	}
@@ -477,12 +483,12 @@ func scanLink(s scanner) (Link, error) {
 	var (
 		l                                    Link
 		accountIDs                           string
-		nextPollAt, pendingSince             sql.NullInt64
+		nextPollAt, pendingSince, timeLimit  sql.NullInt64
 		fetchStartedAt, createdAt, updatedAt int64
 	)
 	err := s.Scan(&l.ID, &l.SessionID, &l.Institution, &l.Tag, &accountIDs, &l.State, &l.RequestID,
 		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live,
-		&pendingSince)
+		&pendingSince, &timeLimit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrNotFound
 	} else if err != nil {
@@ -496,6 +502,7 @@ func scanLink(s scanner) (Link, error) {
 	}
 	l.NextPollAt = fromNullMillis(nextPollAt)
 	l.PendingSince = fromNullMillis(pendingSince)
+	l.TimeLimit = time.Duration(timeLimit.Int64) * time.Millisecond
 	l.FetchStartedAt = fromMillis(fetchStartedAt)
 	l.CreatedAt = fromMillis(createdAt)
 	l.UpdatedAt = fromMillis(updatedAt)
@@ -520,6 +527,14 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 		return 0, fmt.Errorf("store: move session links: %w", err)
 	}
 	return int(n), db.noteWrite(nil)
+}
+
+// timeLimitMillis is a TimeLimit for its column: NULL unless positive.
+func timeLimitMillis(d time.Duration) sql.NullInt64 {
+	if ms := d.Milliseconds(); ms > 0 {
+		return sql.NullInt64{Int64: ms, Valid: true}
+	}
+	return sql.NullInt64{}
 }
 
 // startNote is the timeline's first entry of a new fetch.

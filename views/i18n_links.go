@@ -42,8 +42,15 @@ type LinksMessages struct {
 	Copy, Copied, CopyFailed                                       string
 	CopyLabel                                                      func(what, value string) string
 	PendingTitle, PendingIntro, PendingLabel, PendingApply         string
-	PendingCurrent                                                 func(label string) string
-	PendingSaved                                                   string
+	// PendingCurrent says both choices in effect: the pending duration's
+	// label and the time limit's.
+	PendingCurrent func(pending, limit string) string
+	// The time-limit control: its label, a hint, the default's label (with
+	// the server's limit) and the other choices' labels.
+	LimitLabel, LimitHint string
+	LimitDefault          func(serverLimit string) string
+	LimitOptions          map[string]string
+	PendingSaved          string
 	// PendingOptions labels each choice of the pending-duration control by its
 	// form value (see handlers' pendingChoices).
 	PendingOptions map[string]string
@@ -96,19 +103,25 @@ var englishLinks = LinksMessages{
 	MFAAnswers: "Security question answers", MFAAnswersHint: "answer whichever fits the question asked",
 	Copy: "Copy", Copied: "Copied", CopyFailed: "Could not copy: select the text and copy it",
 	CopyLabel:    func(what, value string) string { return "Copy " + strings.ToLower(what) + " " + value },
-	PendingTitle: "Pending duration",
-	PendingIntro: "How long the sandbox keeps a new connection's data pending (Flinks' 202 OPERATION_PENDING) before it is ready. It applies to connections made in Connect from now on; the time is exact, not multiplied by SANDBOX_TIME_SCALE.",
-	PendingLabel: "Keep new connections pending for", PendingApply: "Apply",
-	PendingCurrent: func(label string) string { return "Current setting: " + label + "." },
-	PendingSaved:   "Saved.",
-	PendingOptions: map[string]string{
-		"default": "each scenario's own time (default)",
-		"0s":      "0 s: data ready at once",
-		"5s":      "5 s",
-		"30s":     "30 s",
-		"2m":      "2 min",
-		"never":   "never: pending until our time limit",
+	PendingTitle: "QA controls",
+	PendingIntro: "For the connections made from this browser from now on; other browsers keep their own. Times are exact, not multiplied by SANDBOX_TIME_SCALE.",
+	PendingLabel: "Flinks keeps new connections pending (202) for", PendingApply: "Apply",
+	PendingCurrent: func(pending, limit string) string {
+		return "In effect for this browser: pending " + pending + "; time limit " + limit + "."
 	},
+	PendingSaved: "Saved.",
+	PendingOptions: map[string]string{
+		"default": "each user's own time (default)",
+		"0s":      "0 s: every user's data is ready at once",
+		"5s":      "5 s, for every user (test_never too)",
+		"30s":     "30 s, for every user (test_never too)",
+		"2m":      "2 min, for every user (test_never too)",
+		"never":   "never: every user stays pending until the time limit",
+	},
+	LimitLabel:        "Then this app gives up (TIMED_OUT) after",
+	LimitHint:         "Counted from Flinks' first 202. To see TIMED_OUT in half a minute: 30 s here, then sign in as test_never.",
+	LimitDefault:      func(server string) string { return server + ", as configured (FLINKS_POLL_TIMEOUT)" },
+	LimitOptions:      map[string]string{"30s": "30 s (QA)"},
 	ScenarioSummaries: nil,
 
 	Errors: map[string]ErrorText{
@@ -160,19 +173,25 @@ var frenchLinks = LinksMessages{
 	MFAAnswers: "Réponses aux questions de sécurité", MFAAnswersHint: "répondez celle qui correspond à la question posée",
 	Copy: "Copier", Copied: "Copié", CopyFailed: "Impossible de copier : sélectionnez le texte et copiez-le",
 	CopyLabel:    func(what, value string) string { return "Copier " + strings.ToLower(what) + " " + value },
-	PendingTitle: "Durée d'attente",
-	PendingIntro: "Combien de temps le bac à sable garde en attente les données d'une nouvelle connexion (202 OPERATION_PENDING de Flinks) avant qu'elles soient prêtes. S'applique aux connexions faites dans Connect à partir de maintenant; la durée est exacte, non multipliée par SANDBOX_TIME_SCALE.",
-	PendingLabel: "Garder les nouvelles connexions en attente", PendingApply: "Appliquer",
-	PendingCurrent: func(label string) string { return "Réglage actuel : " + label + "." },
-	PendingSaved:   "Enregistré.",
-	PendingOptions: map[string]string{
-		"default": "durée propre à chaque scénario (par défaut)",
-		"0s":      "0 s : données prêtes tout de suite",
-		"5s":      "5 s",
-		"30s":     "30 s",
-		"2m":      "2 min",
-		"never":   "jamais : en attente jusqu'à notre délai maximal",
+	PendingTitle: "Réglages d'essai",
+	PendingIntro: "Pour les connexions faites depuis ce navigateur à partir de maintenant; les autres navigateurs gardent les leurs. Les durées sont exactes, non multipliées par SANDBOX_TIME_SCALE.",
+	PendingLabel: "Flinks garde les nouvelles connexions en attente (202) pendant", PendingApply: "Appliquer",
+	PendingCurrent: func(pending, limit string) string {
+		return "En vigueur pour ce navigateur : attente " + pending + "; délai " + limit + "."
 	},
+	PendingSaved: "Enregistré.",
+	PendingOptions: map[string]string{
+		"default": "la durée propre à chaque utilisateur (par défaut)",
+		"0s":      "0 s : données prêtes tout de suite, pour tous",
+		"5s":      "5 s, pour tous (test_never aussi)",
+		"30s":     "30 s, pour tous (test_never aussi)",
+		"2m":      "2 min, pour tous (test_never aussi)",
+		"never":   "jamais : tous restent en attente jusqu'au délai",
+	},
+	LimitLabel:   "Puis l'application abandonne (TIMED_OUT) après",
+	LimitHint:    "Compté depuis le premier 202 de Flinks. Pour voir TIMED_OUT en une demi-minute : 30 s ici, puis connectez-vous comme test_never.",
+	LimitDefault: func(server string) string { return server + ", comme configuré (FLINKS_POLL_TIMEOUT)" },
+	LimitOptions: map[string]string{"30s": "30 s (essai)"},
 	ScenarioSummaries: map[string]string{
 		"greatday":                 "Question de sécurité d'abord (Montreal / Canada / Triangle), puis données en attente ~10 s (202 OPERATION_PENDING, puis 200)",
 		"greatday_nomfa":           "Sans question de sécurité; données en attente ~10 s (202 OPERATION_PENDING, puis 200)",
@@ -181,7 +200,7 @@ var frenchLinks = LinksMessages{
 		"test_dispatched":          "Chaque appel de données répond 202 OPERATION_DISPATCHED; l'appel Async reste « dispatched » ~10 s, puis 200",
 		"test_disabled_account":    "Authorize répond 401 DISABLED_LOGIN; Connect se termine quand même et émet un LoginId, dont l'Authorize en cache renvoie ensuite cette erreur",
 		"test_service_unavailable": "Authorize répond 401 RETRY_LATER; Connect se termine quand même et émet un LoginId, dont l'Authorize en cache renvoie ensuite cette erreur",
-		"test_never":               "La collecte ne se termine jamais : l'appel Async répond 202 OPERATION_PENDING indéfiniment",
+		"test_never":               "La collecte ne se termine jamais : l'appel Async répond 202 OPERATION_PENDING indéfiniment, jusqu'à ce que le délai de l'application termine la récupération en TIMED_OUT (30 s avec le délai d'essai)",
 		"test_flaky":               "Données en attente ~10 s; les 3 premiers appels Async de chaque RequestId échouent (500 AGGREGATION_ERROR, 503 HTML, 502 HTML), puis réponses normales",
 		"test_expired":             "Données en attente ~60 s; le 4e appel Async du premier RequestId répond 400 SESSION_NONEXISTENT; un nouvel Authorize en cache fonctionne ensuite",
 		"test_no_transactions":     "Comptes sans aucune transaction (Transactions: []); données en attente ~10 s",
@@ -215,9 +234,17 @@ func tl(ctx context.Context) *LinksMessages {
 
 // ScenarioSummary is a sandbox scenario's summary in lang: the translation kept
 // here when there is one, else the sandbox's own (English) text.
-func ScenarioSummary(lang, username, sandboxText string) string {
-	if s := ForLinks(lang).ScenarioSummaries[strings.ToLower(username)]; s != "" {
-		return s
+func ScenarioSummary(lang string, sc ScenarioView) string {
+	text := sc.Summary
+	if s := ForLinks(lang).ScenarioSummaries[strings.ToLower(sc.Username)]; s != "" {
+		text = s
 	}
-	return sandboxText
+	if sc.PendingRef != "" {
+		shown := sc.PendingShown
+		if lang == French {
+			shown = strings.Replace(shown, ".", ",", 1)
+		}
+		text = strings.ReplaceAll(text, sc.PendingRef, shown)
+	}
+	return text
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -23,7 +24,7 @@ func TestLinksMessagesComplete(t *testing.T) {
 				}
 			}
 		}
-		if m.CopyLabel("Username", "x") == "" || m.PendingCurrent("x") == "" {
+		if m.CopyLabel("Username", "x") == "" || m.PendingCurrent("x", "y") == "" || m.LimitDefault("30 min") == "" {
 			t.Errorf("%s: a message function returns nothing", lang)
 		}
 	}
@@ -40,6 +41,7 @@ func TestLinksMessagesComplete(t *testing.T) {
 	}
 	sameKeys("Notices", englishLinks.Notices, frenchLinks.Notices)
 	sameKeys("PendingOptions", englishLinks.PendingOptions, frenchLinks.PendingOptions)
+	sameKeys("LimitOptions", englishLinks.LimitOptions, frenchLinks.LimitOptions)
 	if len(englishLinks.Errors) != len(frenchLinks.Errors) {
 		t.Errorf("Errors: %d English, %d French", len(englishLinks.Errors), len(frenchLinks.Errors))
 	}
@@ -63,13 +65,25 @@ func TestLinksMessagesComplete(t *testing.T) {
 }
 
 func TestScenarioSummaryFallsBackToTheSandboxText(t *testing.T) {
-	if got := ScenarioSummary(English, "Greatday", "sandbox text"); got != "sandbox text" {
+	if got := ScenarioSummary(English, ScenarioView{Username: "Greatday", Summary: "sandbox text"}); got != "sandbox text" {
 		t.Errorf("English: %q", got)
 	}
-	if got := ScenarioSummary(French, "Greatday", "sandbox text"); got == "sandbox text" || got == "" {
+	if got := ScenarioSummary(French, ScenarioView{Username: "Greatday", Summary: "sandbox text"}); got == "sandbox text" || got == "" {
 		t.Errorf("French Greatday (any case): %q", got)
 	}
-	if got := ScenarioSummary(French, "someone_new", "sandbox text"); got != "sandbox text" {
+	if got := ScenarioSummary(French, ScenarioView{Username: "someone_new", Summary: "sandbox text"}); got != "sandbox text" {
 		t.Errorf("French, untranslated user: %q", got)
+	}
+}
+
+// TestScenarioSummaryHonoursTheTimeScale: at SANDBOX_TIME_SCALE=0.05 a
+// scenario pending ~10 s says ~0.5 s, in both languages.
+func TestScenarioSummaryHonoursTheTimeScale(t *testing.T) {
+	sc := ScenarioView{Username: "greatday_nomfa", Summary: "No MFA; data pending ~10 s (202)", PendingRef: "~10 s", PendingShown: "~0.5 s"}
+	if got := ScenarioSummary(English, sc); got != "No MFA; data pending ~0.5 s (202)" {
+		t.Errorf("English: %q", got)
+	}
+	if got := ScenarioSummary(French, sc); !strings.Contains(got, "~0,5 s") || strings.Contains(got, "~10 s") {
+		t.Errorf("French: %q", got)
 	}
 }

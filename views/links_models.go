@@ -8,6 +8,11 @@ type PendingControlView struct {
 	Current   string   // the value in effect, one of Options
 	Options   []string // form values in display order; labels are in LinksMessages.PendingOptions
 	Saved     bool     // rendered in answer to a change: say it was saved
+	// The time-limit control: its value in effect, its values (labels in
+	// LinksMessages.LimitOptions) and the server's limit, formatted.
+	LimitCurrent string
+	LimitOptions []string
+	ServerLimit  string
 }
 
 // DeleteView is the confirmation page of "Delete".

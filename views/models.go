@@ -42,6 +42,10 @@ type ScenarioView struct {
 	// MFAAnswers are the security-question answers (the same for the English
 	// and French prompts), each shown with a copy button; nil without MFA.
 	MFAAnswers []string
+	// PendingRef is the reference timing the summaries name ("~10 s") and
+	// PendingShown the same under this server's SANDBOX_TIME_SCALE ("~0.5 s");
+	// both empty when the scale is 1.
+	PendingRef, PendingShown string
 }
 
 // LinkView is one linked account's page; the same model drives the full page and the

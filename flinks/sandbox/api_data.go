@@ -192,7 +192,7 @@ func (s *Server) startDataCall(rq *request, l *login, def *scenarioDef, endpoint
 		rq.BlockedUntil = l.BusyUntil
 	}
 	if def.dispatched && fresh {
-		rq.DispatchedUntil = now.Add(s.dispatchTime(def))
+		rq.DispatchedUntil = now.Add(s.dispatchTime(def, rq.Tag))
 	}
 }
 

@@ -128,7 +128,7 @@ func buildScenarios() []*scenarioDef {
 			Summary: "Authorize answers 401 RETRY_LATER" + viaConnect},
 			authErr: &authError{401, "RETRY_LATER", "A connection with the financial institution could not be established, please retry later"}},
 		{Scenario: Scenario{Username: "test_never", Pending: Never,
-			Summary: "The scrape never ends: the Async poller answers 202 OPERATION_PENDING forever"}},
+			Summary: "The scrape never ends: the Async poller answers 202 OPERATION_PENDING forever, until the app's time limit ends the fetch in TIMED_OUT (30 s with the QA time limit)"}},
 		{Scenario: Scenario{Username: "test_flaky", Pending: pendingDefault,
 			Summary: "Data pending ~10 s; the first 3 polls of each RequestId fail (500 AGGREGATION_ERROR, 503 HTML, 502 HTML), then normal answers"},
 			flaky: true},

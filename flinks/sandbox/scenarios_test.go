@@ -223,6 +223,37 @@ func TestSetPendingOverride(t *testing.T) {
 	}
 }
 
+// TestSetPendingOverrideFor keeps one Connect tag's choice to its own
+// connections: another tag gets the scenario's timing, or the server-wide one.
+func TestSetPendingOverrideFor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sandbox.Config{})
+	liveTagged := func(username, tag string) string {
+		t.Helper()
+		r := h.authorize(map[string]any{"Institution": "FlinksCapital", "Username": username, "Password": "Everyday",
+			"MostRecentCached": false, "Save": true, "Tag": tag})
+		if r.status != 200 {
+			t.Fatalf("live Authorize: %d %s", r.status, r.raw)
+		}
+		return str(t, r.body, "Login", "Id")
+	}
+	never := time.Duration(-1)
+	h.srv.SetPendingOverrideFor("tester-a", &never)
+	// Tester A's test_ready never becomes ready; tester B's is ready at once.
+	rid := h.cached(liveTagged("test_ready", "tester-a"))
+	wantPending(t, h.detail(rid, nil), "OPERATION_PENDING", rid, "GetAccountsDetail")
+	h.clock.Advance(time.Hour)
+	wantPending(t, h.poll(rid), "OPERATION_PENDING", rid, "GetAccountsDetail")
+	if r := h.detail(h.cached(liveTagged("test_ready", "tester-b")), nil); r.status != 200 {
+		t.Errorf("another tag's test_ready: got %d, want 200 at once", r.status)
+	}
+	// Removed: the scenario's own timing again.
+	h.srv.SetPendingOverrideFor("tester-a", nil)
+	if r := h.detail(h.cached(liveTagged("test_ready", "tester-a")), nil); r.status != 200 {
+		t.Errorf("after removing the override: got %d, want 200", r.status)
+	}
+}
+
 // TestRealClockScaled runs on the wall clock with a small TimeScale, the way
 // the app's QA mode does.
 func TestRealClockScaled(t *testing.T) {

@@ -91,6 +91,9 @@ type Server struct {
 	mu       sync.Mutex
 	db       *sql.DB
 	override *time.Duration
+	// overrides are SetPendingOverrideFor's, by Connect tag (one browser's
+	// session in the app); they win over override.
+	overrides map[string]time.Duration
 
 	stopWebhooks context.CancelFunc // nil without WebhookURL
 	webhooksDone chan struct{}
@@ -182,6 +185,34 @@ func (s *Server) SetPendingOverride(d *time.Duration) {
 	}
 	v := *d
 	s.override = &v
+}
+
+// maxOverrides bounds the per-tag overrides a long-running demo keeps.
+const maxOverrides = 10_000
+
+// SetPendingOverrideFor is SetPendingOverride for the connections made with
+// one Connect tag only (the app passes one tag per browser session), so one
+// tester's choice does not change another's. nil removes it.
+func (s *Server) SetPendingOverrideFor(tag string, d *time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d == nil {
+		delete(s.overrides, tag)
+		return
+	}
+	if s.overrides == nil || len(s.overrides) >= maxOverrides {
+		s.overrides = map[string]time.Duration{} // forget them all rather than grow
+	}
+	s.overrides[tag] = *d
+}
+
+// overrideFor is the pending override for a connection made with tag: its
+// own, else the server-wide one; nil for the scenario's timing.
+func (s *Server) overrideFor(tag string) *time.Duration {
+	if d, ok := s.overrides[tag]; ok && tag != "" {
+		return &d
+	}
+	return s.override
 }
 
 func (s *Server) routes() {
@@ -290,9 +321,9 @@ func (s *Server) scaled(d time.Duration) time.Duration {
 
 // scrapeTime is how long a new scrape of this scenario lasts; never reports
 // a scrape that does not end. Called with mu held.
-func (s *Server) scrapeTime(def *scenarioDef) (d time.Duration, never bool) {
-	if s.override != nil {
-		return *s.override, *s.override < 0
+func (s *Server) scrapeTime(def *scenarioDef, tag string) (d time.Duration, never bool) {
+	if o := s.overrideFor(tag); o != nil {
+		return *o, *o < 0
 	}
 	switch {
 	case def.dispatched, def.authErr != nil:
@@ -306,16 +337,16 @@ func (s *Server) scrapeTime(def *scenarioDef) (d time.Duration, never bool) {
 }
 
 // dispatchTime is how long a data call of test_dispatched stays dispatched.
-func (s *Server) dispatchTime(def *scenarioDef) time.Duration {
-	if s.override != nil {
-		return max(*s.override, 0)
+func (s *Server) dispatchTime(def *scenarioDef, tag string) time.Duration {
+	if o := s.overrideFor(tag); o != nil {
+		return max(*o, 0)
 	}
 	return s.scaled(def.Pending)
 }
 
 // startScrape begins a background scrape of l at now.
 func (s *Server) startScrape(l *login, def *scenarioDef, now time.Time) {
-	d, never := s.scrapeTime(def)
+	d, never := s.scrapeTime(def, l.Tag)
 	l.ScrapeStart, l.ScrapeNever = now, never
 	l.ScrapeEnd = now.Add(d)
 }

@@ -120,6 +120,9 @@ type job struct {
 	// live: the fetch refreshes from the bank (a link asked for it), which
 	// also serves links that only want the cache.
 	live bool
+	// timeout is the fetch's time limit: the shortest of its links' own
+	// (a QA choice), else Options.Timeout.
+	timeout time.Duration
 
 	// rec serialises every write to the members (mirrored states and calls,
 	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
@@ -303,6 +306,12 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
 		j.accounts = accountsFilter(links)
 		j.live = slices.ContainsFunc(links, func(l store.Link) bool { return l.Live })
+		j.timeout = f.opts.Timeout
+		for _, l := range links {
+			if l.TimeLimit > 0 && (j.timeout <= 0 || l.TimeLimit < j.timeout) {
+				j.timeout = l.TimeLimit
+			}
+		}
 		f.jobs[fp] = j
 		for _, l := range links {
 			f.attachLocked(j, l, true)
@@ -473,7 +482,7 @@ func (f *Fetcher) run(j *job, resume resumePoint) {
 	rec := &recorder{f: f, j: j, polledBefore: resume.polls}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
-		Timeout:      f.opts.Timeout,
+		Timeout:      j.timeout,
 		BackoffBase:  f.opts.BackoffBase,
 		BackoffMax:   f.opts.BackoffMax,
 		CallTimeout:  f.opts.CallTimeout,

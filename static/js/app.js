@@ -324,7 +324,9 @@
     });
     document.querySelectorAll("[data-local-zone]").forEach(function (el) {
       var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
-      if (zone) el.textContent = el.getAttribute("data-local-zone").replace("{zone}", zone);
+      var text = el.getAttribute("data-local-zone").replace("{zone}", zone);
+      // Only when it changes: this runs on every mutation, its own included.
+      if (zone && el.textContent !== text) el.textContent = text;
     });
   }
   // Swaps (the status, the timeline's tail and its out-of-band poll groups)
