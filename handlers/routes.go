@@ -3,6 +3,7 @@ package handlers
 import (
 	"io/fs"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -33,7 +34,7 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.Use(noTokenInURL)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// Flinks' webhook is server to server, proven by its signature.
-		Skipper:        skip(isSandboxPath, isWebhookPath),
+		Skipper:        skip(isSandboxPath, isWebhookPath, isUnrouted),
 		TokenLookup:    "header:X-CSRF-Token,form:csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",
@@ -102,6 +103,14 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 func isSandboxPath(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return p == SandboxPrefix || strings.HasPrefix(p, SandboxPrefix+"/")
+}
+
+// isUnrouted reports whether no route takes the request (echo routes before
+// this middleware runs): it gets its 404 or 405 rather than a CSRF refusal,
+// since there is nothing the token would protect.
+func isUnrouted(c echo.Context) bool {
+	h := reflect.ValueOf(c.Handler()).Pointer()
+	return h == reflect.ValueOf(echo.MethodNotAllowedHandler).Pointer() || h == reflect.ValueOf(echo.NotFoundHandler).Pointer()
 }
 
 // noTokenInURL refuses a CSRF token in the query string: echo's form

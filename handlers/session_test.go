@@ -168,3 +168,32 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 		t.Errorf("%d authorize tokens minted; a HEAD of the landing page must not mint one (want only linkFor's)", n)
 	}
 }
+
+// TestWrongMethodIs405: a method a route does not take is 405 with the
+// methods it does take, not a CSRF refusal; a real route's POST without a
+// token is still refused.
+func TestWrongMethodIs405(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodPost, "/api" + path},
+		{http.MethodDelete, path},
+		{http.MethodPut, "/links"},
+		{http.MethodPost, "/healthz"},
+	} {
+		req, _ := http.NewRequest(tc.method, app.srv.URL+tc.path, nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+			t.Errorf("%s %s: %d (Allow %q), want 405 naming GET", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+path+"/retry", nil)
+	if resp, err := b.c.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST retry without a token: %v %d, want 403", err, resp.StatusCode)
+	}
+}
