@@ -220,6 +220,7 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 		return fmt.Errorf("delete link after DeleteCard: %w", err)
 	}
 	h.log.Info("link deleted", "link", link.ID, "at_flinks", done == "deleted")
+	h.rememberDeleted(c, link.ID)
 	return redirect(c, "/links?done="+done)
 }
 

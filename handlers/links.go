@@ -3,7 +3,9 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,11 +21,37 @@ func (h *Handler) ownedLink(c echo.Context) (store.Link, error) {
 
 // ownedLinkByID is ownedLink for an id given elsewhere than the path.
 func (h *Handler) ownedLinkByID(c echo.Context, id string) (store.Link, error) {
-	sid := h.session(c).get(keySessionID)
+	sess := h.session(c)
+	sid := sess.get(keySessionID)
 	if sid == "" || !linkIDPattern.MatchString(id) {
 		return store.Link{}, store.ErrNotFound
 	}
-	return h.store.LinkForSession(c.Request().Context(), sid, id)
+	l, err := h.store.LinkForSession(c.Request().Context(), sid, id)
+	if errors.Is(err, store.ErrNotFound) && slices.Contains(strings.Fields(sess.get(keyDeleted)), id) {
+		// This browser deleted it: say so, rather than "not found".
+		return store.Link{}, &userError{status: http.StatusGone, key: "linkDeleted"}
+	}
+	return l, err
+}
+
+// keyDeleted lists, space-separated, the last links this browser deleted,
+// so that their pages say they were deleted.
+const keyDeleted = "deleted"
+
+// maxDeletedRemembered bounds that list (and the cookie).
+const maxDeletedRemembered = 20
+
+// rememberDeleted adds id to the browser's deleted links.
+func (h *Handler) rememberDeleted(c echo.Context, id string) {
+	sess := h.session(c)
+	ids := append(strings.Fields(sess.get(keyDeleted)), id)
+	if len(ids) > maxDeletedRemembered {
+		ids = ids[len(ids)-maxDeletedRemembered:]
+	}
+	sess.set(keyDeleted, strings.Join(ids, " "))
+	if err := sess.save(c); err != nil {
+		h.log.Warn("remember a deleted link", "err", err)
+	}
 }
 
 // handleLink renders a link's full page.

@@ -430,8 +430,13 @@ func TestDeleteCallsDeleteCardThenRemovesTheLink(t *testing.T) {
 	if got := app.cards.called(); len(got) != 1 || got[0] != testLoginID {
 		t.Errorf("DeleteCard calls %v, want [%s]", got, testLoginID)
 	}
-	if resp, _ := b.get(path); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("deleted link page: %d, want 404", resp.StatusCode)
+	// Its page says it was deleted (410), in this browser; elsewhere it is
+	// not found, like any link of another browser.
+	if resp, doc := b.get(path); resp.StatusCode != http.StatusGone || !strings.Contains(doc.Find("h1").Text(), "deleted") {
+		t.Errorf("deleted link page: %d %q, want 410 saying it was deleted", resp.StatusCode, doc.Find("h1").Text())
+	}
+	if resp, _ := app.browser().get(path); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("deleted link page in another browser: %d, want 404", resp.StatusCode)
 	}
 	if links, _ := app.db.LinksByLoginID(t.Context(), testLoginID); len(links) != 0 {
 		t.Errorf("%d links left in the database", len(links))
@@ -488,8 +493,8 @@ func TestDeleteRemovesLocallyWhenFlinksNoLongerKnowsTheLoginID(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/links?done=deleted_local" {
 		t.Fatalf("delete: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if resp, _ := b.get(path); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("link page after delete: %d, want 404", resp.StatusCode)
+	if resp, _ := b.get(path); resp.StatusCode != http.StatusGone {
+		t.Errorf("link page after delete: %d, want 410 (deleted)", resp.StatusCode)
 	}
 	_, doc := b.get("/links?done=deleted_local")
 	if notice := doc.Find("[data-testid=notice]").Text(); !strings.Contains(notice, "already been deleted") {
