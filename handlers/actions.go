@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,6 +147,55 @@ func (h *Handler) refreshWith(c echo.Context, start func(context.Context, string
 	return c.Redirect(http.StatusSeeOther, linkPath(link.ID))
 }
 
+// deleteLink deletes a link whose fetch has ended: DeleteCard at Flinks
+// first, then this app's copy; "deleted", or "deleted_local" when Flinks no
+// longer knew the card. Nothing is removed here unless Flinks confirmed (or
+// no longer knows the card), and a card another session is fetching is left
+// alone. Its errors are the user's explanation.
+func (h *Handler) deleteLink(ctx context.Context, link store.Link) (string, error) {
+	if h.cfg.Cards == nil {
+		return "", &userError{status: http.StatusNotImplemented, key: "deleteNoFlinks"}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteCardTimeout)
+	defer cancel()
+	loginID, err := h.store.LoginID(ctx, link.ID)
+	if err != nil {
+		return "", err
+	}
+	// Another browser may have linked the same bank connection and be fetching
+	// it now: DeleteCard would hit a card in use, so wait for that to end too.
+	sharing, err := h.store.LinksByLoginID(ctx, loginID)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range sharing {
+		if !l.State.Terminal() {
+			return "", &userError{status: http.StatusConflict, key: "deleteRunning"}
+		}
+	}
+	done := "deleted"
+	if err := h.cfg.Cards.DeleteCard(ctx, loginID); err != nil {
+		failure := flinks.Classify(err)
+		code := failure.Code
+		switch {
+		case failure.CardUnknown:
+			h.log.Info("delete: Flinks no longer knows the LoginId; removing the link here", "link", link.ID)
+			done = "deleted_local"
+		case code == "CARD_IN_USE":
+			h.log.Warn("delete: card in use at Flinks; link kept", "link", link.ID)
+			return "", &userError{status: http.StatusConflict, key: "deleteInUse"}
+		default:
+			// The client's errors never carry the LoginId.
+			h.log.Warn("delete: DeleteCard failed; link kept", "link", link.ID, "code", code, "err", err)
+			return "", &userError{status: http.StatusBadGateway, key: "deleteFailed", arg: code}
+		}
+	}
+	if err := h.store.DeleteLink(ctx, link.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("delete link after DeleteCard: %w", err)
+	}
+	return done, nil
+}
+
 // handleLinkDeleteConfirm is the confirmation page of "Delete".
 func (h *Handler) handleLinkDeleteConfirm(c echo.Context) error {
 	link, err := h.ownedLink(c)
@@ -179,56 +229,45 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 	if !link.State.Terminal() {
 		return &userError{status: http.StatusConflict, key: "deleteRunning"}
 	}
-	if h.cfg.Cards == nil {
-		return &userError{status: http.StatusNotImplemented, key: "deleteNoFlinks"}
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), deleteCardTimeout)
-	defer cancel()
-	loginID, err := h.store.LoginID(ctx, link.ID)
+	done, err := h.deleteLink(c.Request().Context(), link)
 	if err != nil {
 		return err
-	}
-	// Another browser may have linked the same bank connection and be fetching
-	// it now: DeleteCard would hit a card in use, so wait for that to end too.
-	sharing, err := h.store.LinksByLoginID(ctx, loginID)
-	if err != nil {
-		return err
-	}
-	for _, l := range sharing {
-		if !l.State.Terminal() {
-			return &userError{status: http.StatusConflict, key: "deleteRunning"}
-		}
-	}
-	done := "deleted"
-	if err := h.cfg.Cards.DeleteCard(ctx, loginID); err != nil {
-		failure := flinks.Classify(err)
-		code := failure.Code
-		switch {
-		case failure.CardUnknown:
-			h.log.Info("delete: Flinks no longer knows the LoginId; removing the link here", "link", link.ID)
-			done = "deleted_local"
-		case code == "CARD_IN_USE":
-			h.log.Warn("delete: card in use at Flinks; link kept", "link", link.ID)
-			return &userError{status: http.StatusConflict, key: "deleteInUse"}
-		default:
-			// The client's errors never carry the LoginId.
-			h.log.Warn("delete: DeleteCard failed; link kept", "link", link.ID, "code", code, "err", err)
-			return &userError{status: http.StatusBadGateway, key: "deleteFailed", arg: code}
-		}
-	}
-	if err := h.store.DeleteLink(ctx, link.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("delete link after DeleteCard: %w", err)
 	}
 	h.log.Info("link deleted", "link", link.ID, "at_flinks", done == "deleted")
 	h.rememberDeleted(c, link.ID)
 	return redirect(c, "/links?done="+done)
 }
 
+// handleStartOverConfirm is the confirmation page of "Start over": the links
+// it leaves behind, and the choice to delete them first.
+func (h *Handler) handleStartOverConfirm(c echo.Context) error {
+	m := views.ForLinks(h.lang(c))
+	v := views.StartOverView{Page: h.page(c, m.StartOverTitle, "links"), Action: startOverPath}
+	if sid := h.session(c).get(keySessionID); sid != "" {
+		links, err := h.store.LinksForSession(c.Request().Context(), sid)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			v.Links = append(v.Links, h.rowView(c, l))
+		}
+	}
+	return h.render(c, http.StatusOK, views.StartOverPage(v))
+}
+
 // handleStartOver gives this browser a new session: a new session id (its
-// links are no longer shown here; they are not deleted) and a new Connect tag.
-// The chosen language stays.
+// links are no longer shown here) and a new Connect tag; the chosen language
+// stays. With links=delete it first deletes every link of the session, at
+// Flinks and here, stopping running fetches; if any cannot be deleted, nothing
+// is started over and the page says which, so that no link is left where no
+// page can reach it.
 func (h *Handler) handleStartOver(c echo.Context) error {
 	sess := h.session(c)
+	if c.FormValue("links") == "delete" {
+		if err := h.deleteSessionLinks(c, sess.get(keySessionID)); err != nil {
+			return err
+		}
+	}
 	// Revoke the old cookie: its links go to an id no cookie holds, so a copy
 	// of it (a shared computer, a stolen cookie) shows nothing any more.
 	if old := sess.get(keySessionID); old != "" {
@@ -252,4 +291,47 @@ func (h *Handler) handleStartOver(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/")
+}
+
+// deleteSessionLinks deletes every link of the session (see deleteLink),
+// stopping the fetches that run; the first refusal is returned, naming how
+// many links were kept.
+func (h *Handler) deleteSessionLinks(c echo.Context, sid string) error {
+	if sid == "" {
+		return nil
+	}
+	ctx := c.Request().Context()
+	links, err := h.store.LinksForSession(ctx, sid)
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	kept := 0
+	for _, l := range links {
+		if !l.State.Terminal() {
+			if err := h.fetcher.Cancel(ctx, l.ID, l.Fetch); err != nil && !errors.Is(err, store.ErrStale) {
+				return err
+			}
+			if l, err = h.store.LinkForSession(ctx, sid, l.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := h.deleteLink(ctx, l); err != nil {
+			kept++
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		h.log.Info("link deleted by Start over", "link", l.ID)
+	}
+	if firstErr != nil {
+		h.log.Warn("start over: links kept", "kept", kept, "err", firstErr)
+		var ue *userError
+		if errors.As(firstErr, &ue) {
+			return &userError{status: ue.status, key: "startOverKept", arg: strconv.Itoa(kept)}
+		}
+		return firstErr
+	}
+	return nil
 }

@@ -913,3 +913,53 @@ func TestStopThenDelete(t *testing.T) {
 		t.Errorf("Stop without CSRF: status %d, want 403", resp.StatusCode)
 	}
 }
+
+// TestStartOverCanDeleteTheLinksFirst: the confirmation page lists the
+// links Start over leaves; "Delete these links" stops a running fetch and
+// deletes each at Flinks and here, then starts over. When Flinks refuses one,
+// nothing is started over and every link stays reachable.
+func TestStartOverCanDeleteTheLinksFirst(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	ready, pending := b.linkFor(loginA), b.linkFor(loginB)
+	app.finish(ready, store.StateReady, "")
+	app.finish(pending, store.StatePending, "")
+
+	_, doc := b.get("/links")
+	if href := doc.Find("a[data-testid=start-over]").AttrOr("href", ""); href != "/start-over" {
+		t.Fatalf("Start over goes to %q, want its confirmation page", href)
+	}
+	resp, doc := b.get("/start-over")
+	if resp.StatusCode != http.StatusOK || doc.Find("[data-testid=start-over-links] li").Length() != 2 {
+		t.Fatalf("confirmation page: %d, %d links listed", resp.StatusCode, doc.Find("[data-testid=start-over-links] li").Length())
+	}
+	csrf := doc.Find("form input[name=csrf]").AttrOr("value", "")
+
+	// Flinks refuses: nothing is started over.
+	app.cards.fail(&flinks.Error{Endpoint: "DeleteCard", StatusCode: 500, FlinksCode: "AGGREGATION_ERROR"})
+	resp, doc = b.post("/start-over", url.Values{"csrf": {csrf}, "links": {"delete"}})
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(doc.Find("h1").Text(), "Nothing was started over") {
+		t.Errorf("refused: %d %q", resp.StatusCode, doc.Find("h1").Text())
+	}
+	if _, doc := b.get("/links"); doc.Find("[data-testid=link-row]").Length() != 2 {
+		t.Error("after a refused deletion the links are no longer listed")
+	}
+
+	app.cards.fail(nil)
+	before := len(app.cards.called())
+	resp, _ = b.post("/start-over", url.Values{"csrf": {csrf}, "links": {"delete"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("delete and start over: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if calls := app.cards.called()[before:]; len(calls) != 2 {
+		t.Errorf("DeleteCard calls %v, want both links'", calls)
+	}
+	for _, login := range []string{loginA, loginB} {
+		if links, _ := app.db.LinksByLoginID(t.Context(), login); len(links) != 0 {
+			t.Errorf("%d links of %s left: nothing may stay unreachable", len(links), login)
+		}
+	}
+	if _, doc := b.get("/links"); doc.Find("[data-testid=link-row]").Length() != 0 {
+		t.Error("links listed after starting over")
+	}
+}

@@ -76,6 +76,7 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.POST("/links/:id/refresh-bank", h.handleLinkRefreshFromBank, rateLimits(rl.Off, per(rl.Refresh, h.sessionOrIP))...)
 	get("/links/:id/delete", h.handleLinkDeleteConfirm)
 	e.POST("/links/:id/delete", h.handleLinkDelete, rateLimits(rl.Off, per(rl.Delete, h.sessionOrIP))...)
+	get(startOverPath, h.handleStartOverConfirm)
 	e.POST(startOverPath, h.handleStartOver)
 	// The sandbox's pending duration, set from the scenario card (sandbox mode only).
 	if h.cfg.Sandbox && h.cfg.SandboxPending != nil {

@@ -19,8 +19,12 @@ type LinksMessages struct {
 	RefreshBank, RefreshBankHint             string
 	Delete, DeleteRunningHint                string
 	// Stop ends a running fetch; StopHint says what it does.
-	Stop, StopHint                                              string
-	StartOver, StartOverHint, StartOverConfirm, LinkAnotherLink string
+	Stop, StopHint                            string
+	StartOver, StartOverHint, LinkAnotherLink string
+	// The Start over confirmation page.
+	StartOverTitle, StartOverHeading, StartOverWhat string
+	StartOverDelete, StartOverDeleteHint            string
+	StartOverKeep, StartOverKeepHint                string
 	// RowAccounts and RowDeposits describe a ready link in the list: "3
 	// accounts", "$4,120.50 in deposit accounts", so rows can be told apart.
 	RowAccounts func(n int) string
@@ -72,10 +76,16 @@ var englishLinks = LinksMessages{
 	RefreshRunning: "A fetch is running; wait until it ends",
 	Delete:         "Delete", DeleteRunningHint: "A fetch is running: it can be deleted once it ends",
 	Stop: "Stop", StopHint: "Stops fetching: no more calls to Flinks for this link. You can then delete it or try again.",
-	StartOver:        "Start over",
-	StartOverHint:    "Begin a new session in this browser: the links above will no longer be shown here (they are not deleted, at Flinks or here).",
-	StartOverConfirm: "Start over? The links listed here will no longer be visible in this browser.",
-	LinkAnotherLink:  "Link another account",
+	StartOver:           "Start over",
+	StartOverHint:       "Begin a new session in this browser: the links above will no longer be shown here (they are not deleted, at Flinks or here).",
+	StartOverTitle:      "Start over",
+	StartOverHeading:    "Start over in this browser?",
+	StartOverWhat:       "You begin a new session here: the links below will no longer be shown in this browser, and no page of this app will reach them again.",
+	StartOverDelete:     "Delete these links, then start over",
+	StartOverDeleteHint: "Stops their fetches and asks Flinks to delete each connection and its data (DeleteCard), then removes them here. If Flinks refuses one, nothing is started over.",
+	StartOverKeep:       "Start over and keep them",
+	StartOverKeepHint:   "The connections stay at Flinks; only this browser forgets them.",
+	LinkAnotherLink:     "Link another account",
 	RowAccounts: func(n int) string {
 		if n == 1 {
 			return "1 account"
@@ -125,6 +135,7 @@ var englishLinks = LinksMessages{
 	ScenarioSummaries: nil,
 
 	Errors: map[string]ErrorText{
+		"startOverKept":  {"Nothing was started over", "%s of your links could not be deleted (Flinks did not confirm), so this browser keeps its session and every link: none is left where no page can reach it.", []string{"Open the links list to see them, then try again, or start over and keep them."}},
 		"deleteRunning":  {"Cannot delete yet", "A fetch is running for this link. Flinks does not allow deleting a connection while it is working on it, so nothing was deleted.", []string{"Wait until the fetch ends (the link's page updates on its own), then delete it."}},
 		"deleteInUse":    {"Flinks is still busy with this connection", "Flinks answered that it is still processing this bank connection (CARD_IN_USE), so it could not delete it. Nothing was deleted here: your link and its data are kept.", []string{"Wait a minute, then try deleting again."}},
 		"deleteFailed":   {"Flinks did not delete the connection", "Flinks did not confirm the deletion (%s). So that nothing stays at Flinks without you knowing, nothing was deleted here: your link and its data are kept.", []string{"Try again in a few minutes; if it keeps failing, tell the app's operators."}},
@@ -142,10 +153,16 @@ var frenchLinks = LinksMessages{
 	RefreshRunning: "Une récupération est en cours; attendez qu'elle se termine",
 	Delete:         "Supprimer", DeleteRunningHint: "Une récupération est en cours : la suppression sera possible quand elle sera terminée",
 	Stop: "Arrêter", StopHint: "Arrête la récupération : plus aucun appel à Flinks pour cette liaison. Vous pourrez ensuite la supprimer ou réessayer.",
-	StartOver:        "Recommencer",
-	StartOverHint:    "Commencer une nouvelle session dans ce navigateur : les liaisons ci-dessus n'y seront plus affichées (elles ne sont pas supprimées, ni chez Flinks ni ici).",
-	StartOverConfirm: "Recommencer? Les liaisons affichées ici ne seront plus visibles dans ce navigateur.",
-	LinkAnotherLink:  "Lier un autre compte",
+	StartOver:           "Recommencer",
+	StartOverHint:       "Commencer une nouvelle session dans ce navigateur : les liaisons ci-dessus n'y seront plus affichées (elles ne sont pas supprimées, ni chez Flinks ni ici).",
+	StartOverTitle:      "Recommencer",
+	StartOverHeading:    "Recommencer dans ce navigateur?",
+	StartOverWhat:       "Vous commencez une nouvelle session ici : les liaisons ci-dessous ne seront plus affichées dans ce navigateur, et aucune page de cette application ne les retrouvera.",
+	StartOverDelete:     "Supprimer ces liaisons, puis recommencer",
+	StartOverDeleteHint: "Arrête leurs récupérations et demande à Flinks de supprimer chaque connexion et ses données (DeleteCard), puis les retire ici. Si Flinks en refuse une, rien n'est recommencé.",
+	StartOverKeep:       "Recommencer en les gardant",
+	StartOverKeepHint:   "Les connexions restent chez Flinks; seul ce navigateur les oublie.",
+	LinkAnotherLink:     "Lier un autre compte",
 	RowAccounts: func(n int) string {
 		if n <= 1 {
 			return strconv.Itoa(n) + " compte"
@@ -210,6 +227,7 @@ var frenchLinks = LinksMessages{
 	},
 
 	Errors: map[string]ErrorText{
+		"startOverKept":  {"Rien n'a été recommencé", "%s de vos liaisons n'ont pas pu être supprimées (Flinks n'a pas confirmé) : ce navigateur garde donc sa session et toutes ses liaisons, pour qu'aucune ne reste hors d'atteinte.", []string{"Ouvrez la liste des liaisons pour les voir, puis réessayez, ou recommencez en les gardant."}},
 		"deleteRunning":  {"Suppression impossible pour l'instant", "Une récupération est en cours pour cette liaison. Flinks ne permet pas de supprimer une connexion pendant qu'il la traite; rien n'a donc été supprimé.", []string{"Attendez la fin de la récupération (la page de la liaison se met à jour d'elle-même), puis supprimez-la."}},
 		"deleteInUse":    {"Flinks travaille encore sur cette connexion", "Flinks a répondu qu'il traite encore cette connexion bancaire (CARD_IN_USE) et n'a donc pas pu la supprimer. Rien n'a été supprimé ici : votre liaison et ses données sont conservées.", []string{"Attendez une minute, puis réessayez de supprimer."}},
 		"deleteFailed":   {"Flinks n'a pas supprimé la connexion", "Flinks n'a pas confirmé la suppression (%s). Pour que rien ne reste chez Flinks à votre insu, rien n'a été supprimé ici : votre liaison et ses données sont conservées.", []string{"Réessayez dans quelques minutes; si l'échec persiste, avisez les responsables de l'application."}},

@@ -27,3 +27,11 @@ type DeleteView struct {
 	Running     bool   // a fetch runs: deleting is refused, the button is disabled
 	CancelURL   string // POST "Stop" while Running, back to this page
 }
+
+// StartOverView is the confirmation page of "Start over": the links the
+// session leaves behind, and the two ways on (delete them first, or keep them).
+type StartOverView struct {
+	Page
+	Action string    // POST target
+	Links  []LinkRow // the session's links
+}
