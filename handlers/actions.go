@@ -74,7 +74,7 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 	// The data of the last fetch that brought some, whatever the current one does.
 	if brief, err := h.store.SnapshotBrief(c.Request().Context(), l.ID); err == nil {
 		lang := h.lang(c)
-		sv := summaryView(brief, lang, 1, "")
+		sv := summaryView(brief, lang, summaryPage{}, "")
 		r.Holder = sv.HolderName
 		r.Accounts = views.ForLinks(lang).RowAccounts(len(brief.Accounts))
 		var deposits []string

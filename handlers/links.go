@@ -153,7 +153,8 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		switch {
 		case err == nil:
 			page, _ := strconv.Atoi(c.QueryParam("accounts"))
-			s := summaryView(snap, h.lang(c), page, linkPath(link.ID))
+			txPage, _ := strconv.Atoi(c.QueryParam("tx_page"))
+			s := summaryView(snap, h.lang(c), summaryPage{accounts: page, txAccount: c.QueryParam("tx"), txPage: txPage}, linkPath(link.ID))
 			v.Summary = &s
 			h.addLinkActions(c, link, snap, &v)
 		case !errors.Is(err, store.ErrNotFound):

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"flinkslink/store"
@@ -17,10 +19,23 @@ const recentTransactions = 10
 // login with thousands of accounts still makes a small page.
 const accountsPerPage = 25
 
+// transactionsPerPage is how many transactions one page of an account's
+// full list shows ("Show all"), beyond the recentTransactions of its card.
+const transactionsPerPage = 50
+
+// summaryPage says which part of a summary a request shows: the page of
+// account cards (from 1; out of range means the nearest) and, optionally, one
+// account whose transactions are listed in full, a page at a time.
+type summaryPage struct {
+	accounts  int
+	txAccount string // a Flinks account ID; "" for none
+	txPage    int
+}
+
 // summaryView turns a stored snapshot into the account summary, showing the
-// page-th page of account cards (from 1; out of range means the nearest).
-// pageURL is the link page, for the pages' links.
-func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.SummaryView {
+// part of it p names. pageURL is the link page, for the pages' links.
+func summaryView(s store.Snapshot, lang string, p summaryPage, pageURL string) views.SummaryView {
+	page := p.accounts
 	v := views.SummaryView{
 		Institution:    views.InstitutionName(firstNonEmpty(s.InstitutionName, s.Institution)),
 		LastRefresh:    formatTimestamp(s.LastRefresh, lang),
@@ -62,12 +77,27 @@ func summaryView(s store.Snapshot, lang string, page int, pageURL string) views.
 	pages := max(1, (len(s.Accounts)+accountsPerPage-1)/accountsPerPage)
 	page = min(max(page, 1), pages)
 	from, to := (page-1)*accountsPerPage, min(page*accountsPerPage, len(s.Accounts))
-	for _, a := range s.Accounts[from:to] {
+	for i, a := range s.Accounts[from:to] {
 		cur := strings.ToUpper(a.Currency)
 		if cur == "" {
 			cur = "CAD"
 		}
-		v.Accounts = append(v.Accounts, accountView(a, cur, lang))
+		av := accountView(a, cur, lang)
+		av.Anchor = fmt.Sprintf("acct-%d", from+i+1)
+		listURL := func(txPage int) string {
+			q := url.Values{"tx": {a.ID}, "tx_page": {strconv.Itoa(txPage)}}
+			if page > 1 {
+				q.Set("accounts", strconv.Itoa(page))
+			}
+			return pageURL + "?" + q.Encode() + "#" + av.Anchor
+		}
+		if p.txAccount != "" && p.txAccount == a.ID {
+			allTransactions(&av, a, cur, lang, p.txPage, listURL)
+			av.CloseURL = pageURL + "#" + av.Anchor
+		} else if av.MoreCount > 0 {
+			av.AllURL = listURL(1)
+		}
+		v.Accounts = append(v.Accounts, av)
 	}
 	if pages > 1 {
 		v.Paging = &views.PagingView{From: from + 1, To: to, Total: len(s.Accounts)}
@@ -113,24 +143,55 @@ func accountView(a store.Account, cur, lang string) views.AccountView {
 		Available: formatMoneyPtr(a.Available, cur, lang),
 		Limit:     formatMoneyPtr(a.Limit, cur, lang),
 	}
-	txs := slices.Clone(a.Transactions)
-	// Flinks does not promise an order: newest first, stable for same-day rows.
-	slices.SortStableFunc(txs, func(x, y store.Transaction) int { return strings.Compare(y.Date, x.Date) })
+	txs := sortedTransactions(a.Transactions)
 	if len(txs) > recentTransactions {
 		v.MoreCount = len(txs) - recentTransactions
 		txs = txs[:recentTransactions]
 	}
 	for _, t := range txs {
-		v.Transactions = append(v.Transactions, views.TransactionView{
-			Date:        formatDate(t.Date, lang),
-			DateISO:     t.Date,
-			Description: t.Description,
-			Debit:       formatMoneyPtr(t.Debit, cur, lang),
-			Credit:      formatMoneyPtr(t.Credit, cur, lang),
-			Balance:     formatMoneyPtr(t.Balance, cur, lang),
-		})
+		v.Transactions = append(v.Transactions, transactionView(t, cur, lang))
 	}
 	return v
+}
+
+// sortedTransactions is txs newest first, stable for same-day rows: Flinks
+// does not promise an order.
+func sortedTransactions(txs []store.Transaction) []store.Transaction {
+	txs = slices.Clone(txs)
+	slices.SortStableFunc(txs, func(x, y store.Transaction) int { return strings.Compare(y.Date, x.Date) })
+	return txs
+}
+
+func transactionView(t store.Transaction, cur, lang string) views.TransactionView {
+	return views.TransactionView{
+		Date:        formatDate(t.Date, lang),
+		DateISO:     t.Date,
+		Description: t.Description,
+		Debit:       formatMoneyPtr(t.Debit, cur, lang),
+		Credit:      formatMoneyPtr(t.Credit, cur, lang),
+		Balance:     formatMoneyPtr(t.Balance, cur, lang),
+	}
+}
+
+// allTransactions lists every transaction of a, newest first, the page-th
+// page of transactionsPerPage (out of range means the nearest), with the
+// links to the pages around it.
+func allTransactions(v *views.AccountView, a store.Account, cur, lang string, page int, pageURL func(int) string) {
+	txs := sortedTransactions(a.Transactions)
+	pages := max(1, (len(txs)+transactionsPerPage-1)/transactionsPerPage)
+	page = min(max(page, 1), pages)
+	from, to := (page-1)*transactionsPerPage, min(page*transactionsPerPage, len(txs))
+	v.Transactions, v.MoreCount = nil, 0
+	for _, t := range txs[from:to] {
+		v.Transactions = append(v.Transactions, transactionView(t, cur, lang))
+	}
+	v.TxPaging = &views.PagingView{From: from + 1, To: to, Total: len(txs)}
+	if page > 1 {
+		v.TxPaging.PrevURL = pageURL(page - 1)
+	}
+	if page < pages {
+		v.TxPaging.NextURL = pageURL(page + 1)
+	}
 }
 
 func firstNonEmpty(ss ...string) string {

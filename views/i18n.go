@@ -59,6 +59,9 @@ type Messages struct {
 	CurrentBalance, Available, Limit, NoTransactions, RecentTx string
 	Date, Description, Debit, Credit, Balance                  string
 	OlderNotShown                                              func(n int) string
+	// Listing every transaction of an account, a page at a time.
+	ShowAllTransactions, NewerTransactions, OlderTransactions, RecentOnly string
+	TransactionsRange                                                     func(from, to, total int) string
 	// A summary whose data may be old (the cached Authorize replayed a failed
 	// refresh), and rows Flinks sent that could not be read.
 	StaleTitle, Reconnect string
@@ -169,8 +172,13 @@ var english = Messages{
 	CurrentBalance: "Current balance", Available: "Available", Limit: "Limit",
 	NoTransactions: "No transactions in the period Flinks returned.", RecentTx: "Most recent transactions",
 	Date: "Date", Description: "Description", Debit: "Debit", Credit: "Credit", Balance: "Balance",
-	OlderNotShown: func(n int) string { return fmt.Sprintf("%d older transactions not shown.", n) },
-	StaleTitle:    "This is your bank's last saved data",
+	OlderNotShown:       func(n int) string { return fmt.Sprintf("%d older transactions not shown.", n) },
+	ShowAllTransactions: "Show all transactions",
+	NewerTransactions:   "Newer", OlderTransactions: "Older", RecentOnly: "Only the most recent",
+	TransactionsRange: func(from, to, total int) string {
+		return fmt.Sprintf("Transactions %d–%d of %d", from, to, total)
+	},
+	StaleTitle: "This is your bank's last saved data",
 	StaleBody: func(when string) string {
 		return "Your bank now asks a security question Flinks has no answer for, so Flinks could not refresh your accounts. What you see is as of " + when + "."
 	},
@@ -301,8 +309,13 @@ var french = Messages{
 	CurrentBalance: "Solde actuel", Available: "Disponible", Limit: "Limite",
 	NoTransactions: "Aucune transaction dans la période renvoyée par Flinks.", RecentTx: "Transactions les plus récentes",
 	Date: "Date", Description: "Description", Debit: "Débit", Credit: "Crédit", Balance: "Solde",
-	OlderNotShown: func(n int) string { return fmt.Sprintf("%d transactions plus anciennes non affichées.", n) },
-	StaleTitle:    "Voici les dernières données enregistrées de votre banque",
+	OlderNotShown:       func(n int) string { return fmt.Sprintf("%d transactions plus anciennes non affichées.", n) },
+	ShowAllTransactions: "Afficher toutes les transactions",
+	NewerTransactions:   "Plus récentes", OlderTransactions: "Plus anciennes", RecentOnly: "Seulement les plus récentes",
+	TransactionsRange: func(from, to, total int) string {
+		return fmt.Sprintf("Transactions %d à %d sur %d", from, to, total)
+	},
+	StaleTitle: "Voici les dernières données enregistrées de votre banque",
 	StaleBody: func(when string) string {
 		return "Votre banque pose maintenant une question de sécurité à laquelle Flinks n'a pas de réponse; Flinks n'a donc pas pu actualiser vos comptes. Les données affichées datent du " + when + "."
 	},

@@ -158,6 +158,11 @@ type AccountView struct {
 	Limit        string
 	Transactions []TransactionView // the 10 most recent
 	MoreCount    int               // transactions not shown
+	// Anchor is the card's element id; AllURL lists every transaction of
+	// the account (when some are not shown); TxPaging, once they are listed,
+	// pages through them, and CloseURL goes back to the recent ones.
+	Anchor, AllURL, CloseURL string
+	TxPaging                 *PagingView
 }
 
 // TransactionView is one row of an account's recent transactions.
