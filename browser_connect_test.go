@@ -94,6 +94,13 @@ func TestBrowserConnectLifecycle(t *testing.T) {
 	step("accept", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("button[value=accept]"), f)}
 	})
+	// Each Connect step is a new page: focus lands on it, not on its body.
+	step("bank page", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=FlinksCapital]"), f)}
+	})
+	if got := evaluate[string](t, ctx, `(() => { const d = document.getElementById("flinks-connect").contentDocument; return d.hasFocus() ? d.activeElement.tagName : "not focused"; })()`); got == "BODY" || got == "not focused" {
+		t.Errorf("after a Connect step the frame's focus is %s, want the step's field or heading", got)
+	}
 	step("bank", func(f chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("button[value=FlinksCapital]"), f), chromedp.Click(chromedp.CSS("button[value=FlinksCapital]"), f)}
 	})

@@ -106,8 +106,25 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	signInThroughConnect(t, ctx, "greatday_nomfa", "phone-credentials")
 	waitState("pending")
 	check("pending")
+	// Focus stays on the focused control through the status element's swaps,
+	// and moves to the new headline when that control is gone.
+	evaluate[bool](t, ctx, `(() => {
+		window.__swaps = 0;
+		new MutationObserver(() => window.__swaps++).observe(document.querySelector("main"), {childList: true});
+		document.querySelector("[data-testid=stop]").focus();
+		return true;
+	})()`)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`window.__swaps >= 2`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("waiting for status swaps: %v", err)
+	}
+	if got := evaluate[string](t, ctx, `document.activeElement.dataset.testid || document.activeElement.tagName`); got != "stop" {
+		t.Errorf("after the status swaps focus is on %q, want still on Stop", got)
+	}
 	clock.Advance(time.Second) // the scrape (10 s × the sandbox's scale) ends
 	waitState("ready")
+	if got := evaluate[string](t, ctx, `document.activeElement.dataset.testid || document.activeElement.tagName`); got != "status-headline" {
+		t.Errorf("once ready (Stop gone) focus is on %q, want the new headline", got)
+	}
 	check("summary")
 	localTime("last refreshed", "[data-testid=summary-last-refresh] time", "15:04")
 	if got := evaluate[string](t, ctx, `document.querySelector("[data-testid=summary-last-refresh] time").textContent`); !strings.Contains(got, "EST") && !strings.Contains(got, "EDT") {
@@ -129,6 +146,18 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	ready := evaluate[string](t, ctx, `[...document.querySelectorAll("[data-testid=link-row][data-state=ready] [data-testid=row-institution]")][0].getAttribute("href")`)
 	open(ready, `#link-status[data-state="ready"]`)
 	check("summary-fr")
+	// Every account's type and category is in French.
+	metas := evaluate[[]string](t, ctx, `[...document.querySelectorAll("[data-testid=account] .meta")].map(m => m.textContent.replace(/\s+/g, " ").trim())`)
+	if len(metas) < 3 {
+		t.Errorf("French summary shows %d accounts", len(metas))
+	}
+	for _, m := range metas {
+		for _, english := range []string{"Chequing", "Savings", "Credit card", "Line of credit", "Loan", "Mortgage", "Operations", "Credits", "Products", "Others", "Day-to-day"} {
+			if strings.Contains(m, english) {
+				t.Errorf("French account line %q keeps the English %q", m, english)
+			}
+		}
+	}
 	localTime("French last refreshed", "[data-testid=summary-last-refresh] time", "15:04")
 	open("/", "#flinks-connect")
 	check("landing-fr")

@@ -341,3 +341,43 @@
     }).observe(document.body, {childList: true, subtree: true});
   });
 })();
+
+// Focus across htmx swaps: the polled status element (and a list row) is
+// replaced whole, which would drop the focus to the page's body. The focused
+// control is found again in the new content (by id or data-testid); when it
+// is gone (the Stop button once the fetch ended), the new headline takes the
+// focus, so a keyboard or screen-reader user stays where they were.
+(function () {
+  "use strict";
+  // By swapped element id: the status and the timeline's tail swap in
+  // overlapping turns.
+  var pending = {};
+  function keyOf(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    var tid = el.getAttribute("data-testid");
+    return tid ? "[data-testid=\"" + CSS.escape(tid) + "\"]" : null;
+  }
+  document.addEventListener("htmx:before:swap", function (evt) {
+    var target = evt.target, active = document.activeElement;
+    if (!target || !target.id) return;
+    delete pending[target.id];
+    if (!active || active === document.body || !target.contains(active)) return;
+    pending[target.id] = keyOf(active);
+  });
+  document.addEventListener("htmx:after:swap", function (evt) {
+    var id = evt.target && evt.target.id;
+    if (!id || !(id in pending)) return;
+    var key = pending[id];
+    delete pending[id];
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var root = document.getElementById(id);
+    var p = {key: key};
+    if (!root) return;
+    var el = p.key ? root.querySelector(p.key) : null;
+    if (!el || el.disabled) {
+      el = root.querySelector("[data-testid=status-headline]") || root.querySelector("a, button:not([disabled])");
+      if (el && el.matches("h1, h2, h3, p")) el.setAttribute("tabindex", "-1");
+    }
+    if (el) el.focus({preventScroll: true});
+  });
+})();

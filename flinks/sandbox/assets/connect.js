@@ -70,6 +70,17 @@
   if (alert) {
     alert.focus();
   }
+  // Each step is a new page: when the person is working in the frame (it has
+  // the focus), focus its first field, or its heading, rather than leaving it
+  // on the page's body (where a keyboard or a screen reader starts over). A
+  // frame that was never used does not take the focus from the host page.
+  if (document.hasFocus() && (!document.activeElement || document.activeElement === body)) {
+    var target = document.querySelector("[autofocus]") || document.querySelector("h1");
+    if (target) {
+      if (!target.matches("input, button, select, textarea, a[href]")) { target.setAttribute("tabindex", "-1"); }
+      target.focus();
+    }
+  }
 
   // Success without innerRedirect: navigate the top window. Browsers refuse
   // this from a sandboxed iframe without allow-top-navigation; the visible
