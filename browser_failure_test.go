@@ -176,8 +176,8 @@ func TestBrowserQAReachesTimedOut(t *testing.T) {
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#flinks-connect")),
-		chromedp.SetValue(chromedp.CSS("[data-testid=pending-select]"), "never"),
-		chromedp.SetValue(chromedp.CSS("[data-testid=limit-select]"), "30s"),
+		chromedp.Click(chromedp.CSS("[data-testid=pending-never]")),
+		chromedp.Click(chromedp.CSS("[data-testid=limit-30s]")),
 		chromedp.Click(chromedp.CSS("[data-testid=pending-apply]")),
 		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=pending-current]").textContent.includes("Saved")`, chromedp.WithPollingTimeout(10*time.Second)),
 	)

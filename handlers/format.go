@@ -75,8 +75,12 @@ func formatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
 	switch {
+	case h > 0 && m == 0:
+		return fmt.Sprintf("%d h", h)
 	case h > 0:
 		return fmt.Sprintf("%d h %d min", h, m)
+	case m > 0 && s == 0:
+		return fmt.Sprintf("%d min", m)
 	case m > 0:
 		return fmt.Sprintf("%d min %d s", m, s)
 	default:

@@ -639,7 +639,7 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	if ctl.Length() != 1 {
 		t.Fatal("no pending control on the scenario card")
 	}
-	if got := ctl.Find("option[selected]").AttrOr("value", ""); got != "default" {
+	if got := ctl.Find("input[name=pending][checked]").AttrOr("value", ""); got != "default" {
 		t.Errorf("initially selected %q, want default", got)
 	}
 	if got := ctl.Find("[data-testid=pending-current]").Text(); !strings.Contains(got, "each user's own time") || !strings.Contains(got, "this browser") {
@@ -666,7 +666,7 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	// The page shows the setting in effect.
 	b.post(action, url.Values{"csrf": {csrf}, "pending": {"30s"}})
 	_, doc = b.get("/")
-	if got := doc.Find("[data-testid=pending-select] option[selected]").AttrOr("value", ""); got != "30s" {
+	if got := doc.Find("input[name=pending][checked]").AttrOr("value", ""); got != "30s" {
 		t.Errorf("after choosing 30 s the page selects %q", got)
 	}
 	// The choice is this browser's: it is set for this browser's Connect tag
@@ -677,7 +677,7 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 	}
 	other := app.browser()
 	_, odoc := other.get("/")
-	if got := odoc.Find("[data-testid=pending-select] option[selected]").AttrOr("value", ""); got != "default" {
+	if got := odoc.Find("input[name=pending][checked]").AttrOr("value", ""); got != "default" {
 		t.Errorf("another browser sees %q, want default", got)
 	}
 	if tagB := sb.lastTag(); tagB == tagA || sb.called()[len(sb.called())-1] != "nil" {
@@ -709,10 +709,10 @@ func TestPendingControlSetsTheSandboxOverride(t *testing.T) {
 		t.Fatalf("limit 30s: %d", resp.StatusCode)
 	}
 	_, doc = b.get("/")
-	if got := doc.Find("[data-testid=limit-select] option[selected]").AttrOr("value", ""); got != "30s" {
+	if got := doc.Find("input[name=limit][checked]").AttrOr("value", ""); got != "30s" {
 		t.Errorf("after choosing a 30 s limit the page selects %q", got)
 	}
-	if got := doc.Find("[data-testid=limit-select] option[value=default]").Text(); !strings.Contains(got, "FLINKS_POLL_TIMEOUT") {
+	if got := doc.Find("[data-testid=limit-default]").Parent().Text(); !strings.Contains(got, "FLINKS_POLL_TIMEOUT") {
 		t.Errorf("the default limit reads %q, want it named", got)
 	}
 	qa := b.linkFor(loginB)
