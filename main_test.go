@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -331,6 +332,23 @@ func TestReadmeListsSandboxUsers(t *testing.T) {
 	for _, sc := range sandbox.Scenarios() {
 		if !strings.Contains(string(raw), "| `"+sc.Username+"` |") {
 			t.Errorf("README does not list sandbox user %s", sc.Username)
+		}
+	}
+}
+
+// TestReadmeImagesExist: every screenshot the README shows is in the repository.
+func TestReadmeImagesExist(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`(?:\]\(|src=")(\.github/screenshots/[^)"]+)`).FindAllStringSubmatch(string(raw), -1)
+	if len(refs) < 10 {
+		t.Errorf("the README shows %d screenshots, want the 1280 px and 390 px sets", len(refs))
+	}
+	for _, r := range refs {
+		if _, err := os.Stat(r[1]); err != nil {
+			t.Errorf("README shows %s: %v", r[1], err)
 		}
 	}
 }
