@@ -111,8 +111,8 @@ func TestLinksActionsAgainstTheSandbox(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/links?done=deleted" {
 		t.Fatalf("delete: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if resp, _ := b.get(base + linkPath); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("deleted link: %d, want 404", resp.StatusCode)
+	if resp, doc := b.get(base + linkPath); resp.StatusCode != http.StatusGone || !strings.Contains(doc.Find("h1").Text(), "deleted") {
+		t.Errorf("deleted link: %d %q, want 410 saying it was deleted", resp.StatusCode, doc.Find("h1").Text())
 	}
 	client, err := flinks.NewClient(flinks.Config{
 		BaseURL: base + "/sandbox/v3/" + sandbox.DefaultCustomerID, APIKey: sandbox.DefaultAPIKey, SecretKey: sandbox.DefaultSecretKey,
