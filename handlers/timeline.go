@@ -361,6 +361,7 @@ func eventEntry(e store.Event, lang string) views.TimelineEntry {
 		State:        string(e.State),
 		StateLabel:   label,
 		Note:         noteText(e, lang),
+		NoteLegacy:   e.Note.Kind == "",
 		RequestID:    e.RequestID,
 		ErrorMessage: e.ErrorMessage,
 		Failed:       e.ErrorCode != "" || e.State == store.StateFailed || e.State == store.StateTimedOut,

@@ -264,8 +264,10 @@ type TimelineEntry struct {
 	TimeFull string // date and time in words, for the title
 	Failed   bool   // an error: a failed call, or a retrying, failed or timed-out state
 
-	// State changes.
+	// State changes. NoteLegacy: Note is an English sentence stored before
+	// notes had kinds.
 	State, StateLabel, Note string
+	NoteLegacy              bool
 
 	// Calls.
 	Method, Endpoint string
