@@ -76,7 +76,8 @@ func NewClient(cfg Config) (*Client, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
-			Timeout: DefaultTimeout,
+			Timeout:   DefaultTimeout,
+			Transport: newTransport(),
 			// Go forwards custom headers such as x-api-key and flinks-auth-key on
 			// redirects, even to other hosts; Flinks never redirects API calls, so a
 			// redirect is reported as an unexpected response instead of followed.
@@ -89,6 +90,22 @@ func NewClient(cfg Config) (*Client, error) {
 		secretKey:  cfg.SecretKey,
 		httpClient: hc,
 	}, nil
+}
+
+// MaxIdleConns is how many idle connections to Flinks the client keeps for
+// reuse. Net/http keeps 2 per host by default, so with more fetches in
+// flight most calls opened a new TCP (and TLS) connection and left one in
+// TIME_WAIT; this is sized to the fetches that call Flinks at once.
+const MaxIdleConns = 64
+
+// newTransport is http.DefaultTransport's settings with room for
+// MaxIdleConns idle connections to the one host the client calls.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = MaxIdleConns
+	t.MaxIdleConnsPerHost = MaxIdleConns
+	t.IdleConnTimeout = 90 * time.Second
+	return t
 }
 
 // parseBaseURL parses the base URL once. Error messages do not echo the URL, since a

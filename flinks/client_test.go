@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -398,4 +402,44 @@ func TestDeleteCard(t *testing.T) {
 	if err := c.DeleteCard(t.Context(), ""); err == nil {
 		t.Error("empty LoginId: want error")
 	}
+}
+
+// TestConnectionsToFlinksAreReused: 16 fetches calling Flinks at once, 8
+// calls each, open about one connection per fetch, not one per call (the
+// default transport keeps only 2 idle connections per host).
+func TestConnectionsToFlinksAreReused(t *testing.T) {
+	t.Parallel()
+	var opened atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"HttpStatusCode":200,"Token":"00000001-aaaa-4bbb-8ccc-eeeeeeeeeeee"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := flinks.NewClient(flinks.Config{BaseURL: srv.URL + "/v3/43387ca6-0391-4c82-857d-70d95f087ecb", APIKey: "k", SecretKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fetches, calls = 16, 8
+	var wg sync.WaitGroup
+	for range fetches {
+		wg.Go(func() {
+			for range calls {
+				if _, err := c.GenerateAuthorizeToken(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := opened.Load(); n > fetches {
+		t.Errorf("%d calls opened %d connections, want at most %d (one per concurrent fetch)", fetches*calls, n, fetches)
+	}
+	t.Logf("%d calls, %d connections", fetches*calls, opened.Load())
 }
