@@ -31,6 +31,9 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	e.Use(h.securityHeaders)
 	// A webhook may be as large as a data answer: its handler bounds it.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: skip(isSandboxPath, isWebhookPath), Limit: "64K"}))
+	// Text answers are compressed (the landing page: 64 KB, 21 KB gzipped);
+	// small ones are not worth it. The sandbox plays Flinks and keeps its own ways.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: skip(isSandboxPath, isWebhookPath), Level: 5, MinLength: 1024}))
 	e.Use(noTokenInURL)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// Flinks' webhook is server to server, proven by its signature.

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -195,5 +197,47 @@ func TestWrongMethodIs405(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+path+"/retry", nil)
 	if resp, err := b.c.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST retry without a token: %v %d, want 403", err, resp.StatusCode)
+	}
+}
+
+// TestTextAnswersAreCompressed: a browser that accepts gzip gets the pages,
+// fragments and scripts compressed; one that does not gets them as they are.
+func TestTextAnswersAreCompressed(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path := b.linkFor(testLoginID)
+	for _, p := range []string{"/", path, "/links"} {
+		req, _ := http.NewRequest(http.MethodGet, app.srv.URL+p, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zipped, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: Content-Encoding %q, Vary %q; want gzip", p, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zipped))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Contains(plain, []byte("</html>")) || len(zipped) >= len(plain)/2 {
+			t.Errorf("%s: %d bytes for %d of HTML (%v)", p, len(zipped), len(plain), err)
+		}
+	}
+	// Without Accept-Encoding: as is.
+	req, _ := http.NewRequest(http.MethodGet, app.srv.URL+"/links", nil)
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "" || !bytes.Contains(body, []byte("</html>")) {
+		t.Errorf("identity: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
 }
