@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -142,6 +143,12 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	// A bounded reader pool whose connections stay open: database/sql keeps
+	// only 2 idle by default, so under load readers were opened and closed
+	// by the hundred. Extra readers beyond the cores only wait on each other.
+	roDB.SetMaxOpenConns(Readers)
+	roDB.SetMaxIdleConns(Readers)
+	roDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{
 		db:     sqlDB,
 		ro:     roDB,
@@ -176,6 +183,10 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	}
 	return db, nil
 }
+
+// Readers is the size of the reader pool: enough for every core, and for a
+// read that waits on the disk while others run.
+var Readers = max(4, 2*runtime.GOMAXPROCS(0))
 
 // ErrInvalid is wrapped by a write refused because its data is invalid:
 // writing it again cannot succeed.

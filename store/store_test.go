@@ -407,3 +407,29 @@ func TestLoginID(t *testing.T) {
 		}
 	})
 }
+
+// TestReaderPoolIsBoundedAndKept: 64 concurrent readers share at most
+// store.Readers connections, and none is closed and reopened for being idle.
+func TestReaderPoolIsBoundedAndKept(t *testing.T) {
+	db, _ := newDB(t)
+	link := mustCreate(t, db, "s1", "login-1")
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := db.Link(t.Context(), link.ID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := db.ReadSQL().Stats()
+	if st.MaxOpenConnections != store.Readers || st.OpenConnections > store.Readers {
+		t.Errorf("reader pool: max %d, open %d; want at most %d", st.MaxOpenConnections, st.OpenConnections, store.Readers)
+	}
+	if st.MaxIdleClosed != 0 {
+		t.Errorf("%d reader connections closed for being idle and reopened", st.MaxIdleClosed)
+	}
+}
