@@ -27,7 +27,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"flinkslink/flinks"
@@ -189,7 +188,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	cookies := sessions.NewCookieStore(derive(sessionKey, "session-auth"), derive(sessionKey, "session-enc")[:32])
+	cookies := handlers.NewCookieStore(derive(sessionKey, "session-auth"), derive(sessionKey, "session-enc")[:32])
 
 	// Fetches run on their own context: cancelled first at shutdown, so their
 	// waits end, while the server (and the embedded sandbox) still answers.
