@@ -104,14 +104,7 @@ func TestBrowserRetryScreenSaysWhatFlinksSaid(t *testing.T) {
 	upstream := httptest.NewServer(held)
 	t.Cleanup(upstream.Close)
 	t.Cleanup(release) // before upstream.Close, which waits for the held call
-	base := startApp(t, map[string]string{
-		"FLINKS_API_URL":       upstream.URL + "/v3/" + sandbox.DefaultCustomerID,
-		"FLINKS_CONNECT_URL":   upstream.URL + "/v2/",
-		"FLINKS_API_KEY":       sandbox.DefaultAPIKey,
-		"FLINKS_SECRET_KEY":    sandbox.DefaultSecretKey,
-		"FLINKS_POLL_INTERVAL": "100ms",
-		"FLINKS_DEMO":          "true",
-	})
+	base := startApp(t, externalFlinksEnv(upstream.URL, map[string]string{"FLINKS_POLL_INTERVAL": "100ms"}))
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#flinks-connect"))); err != nil {
 		t.Fatalf("open landing page: %v", err)

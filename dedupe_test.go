@@ -144,14 +144,7 @@ func monitoredFlinks(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *flinks
 		upstream.Close()
 		sb.Close()
 	})
-	env := map[string]string{
-		"FLINKS_API_URL":     upstream.URL + "/v3/" + sandbox.DefaultCustomerID,
-		"FLINKS_CONNECT_URL": upstream.URL + "/v2/",
-		"FLINKS_API_KEY":     sandbox.DefaultAPIKey,
-		"FLINKS_SECRET_KEY":  sandbox.DefaultSecretKey,
-		"FLINKS_DEMO":        "true",
-		"LOG_LEVEL":          "warn",
-	}
+	env := externalFlinksEnv(upstream.URL, map[string]string{"LOG_LEVEL": "warn"})
 	return sb, fm, upstream, env
 }
 

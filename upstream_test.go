@@ -54,6 +54,23 @@ func (rf *recordingFlinks) snapshot() []upstreamCall {
 	return append([]upstreamCall(nil), rf.calls...)
 }
 
+// externalFlinksEnv configures the app for a Flinks at upstream (the
+// standalone sandbox behind a test's wrapper), with the Toolbox's keys and
+// its demo bank, plus extra settings.
+func externalFlinksEnv(upstream string, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"FLINKS_API_URL":     upstream + "/v3/" + sandbox.DefaultCustomerID,
+		"FLINKS_CONNECT_URL": upstream + "/v2/",
+		"FLINKS_API_KEY":     sandbox.DefaultAPIKey,
+		"FLINKS_SECRET_KEY":  sandbox.DefaultSecretKey,
+		"FLINKS_DEMO":        "true",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
 // TestAgainstExternalFlinks points the app at a separate Flinks-compatible
 // server (the standalone sandbox behind a recorder) by configuration alone,
 // and checks what that upstream sees.
@@ -68,14 +85,7 @@ func TestAgainstExternalFlinks(t *testing.T) {
 	t.Cleanup(upstream.Close)
 
 	const interval = 300 * time.Millisecond
-	base := startApp(t, map[string]string{
-		"FLINKS_API_URL":       upstream.URL + "/v3/" + sandbox.DefaultCustomerID,
-		"FLINKS_CONNECT_URL":   upstream.URL + "/v2/",
-		"FLINKS_API_KEY":       sandbox.DefaultAPIKey,
-		"FLINKS_SECRET_KEY":    sandbox.DefaultSecretKey,
-		"FLINKS_POLL_INTERVAL": interval.String(),
-		"FLINKS_DEMO":          "true",
-	})
+	base := startApp(t, externalFlinksEnv(upstream.URL, map[string]string{"FLINKS_POLL_INTERVAL": interval.String()}))
 	b := newHTTPBrowser(t)
 	redirect := connectThroughSandbox(t, b, base, "greatday_nomfa")
 	if !strings.HasPrefix(redirect.String(), base+"/connect/callback?") {

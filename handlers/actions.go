@@ -243,15 +243,11 @@ func (h *Handler) handleLinkDelete(c echo.Context) error {
 func (h *Handler) handleStartOverConfirm(c echo.Context) error {
 	m := views.ForLinks(h.lang(c))
 	v := views.StartOverView{Page: h.page(c, m.StartOverTitle, "links"), Action: startOverPath}
-	if sid := h.session(c).get(keySessionID); sid != "" {
-		links, err := h.store.LinksForSession(c.Request().Context(), sid)
-		if err != nil {
-			return err
-		}
-		for _, l := range links {
-			v.Links = append(v.Links, h.rowView(c, l))
-		}
+	rows, err := h.sessionRows(c)
+	if err != nil {
+		return err
 	}
+	v.Links = rows
 	return h.render(c, http.StatusOK, views.StartOverPage(v))
 }
 

@@ -173,16 +173,29 @@ func (h *Handler) handleLinksIndex(c echo.Context) error {
 		Notice:       views.ForLinks(h.lang(c)).Notices[c.QueryParam("done")],
 		StartOverURL: startOverPath,
 	}
-	if sid := h.session(c).get(keySessionID); sid != "" {
-		links, err := h.store.LinksForSession(c.Request().Context(), sid)
-		if err != nil {
-			return err
-		}
-		for _, l := range links {
-			v.Links = append(v.Links, h.rowView(c, l))
-		}
+	rows, err := h.sessionRows(c)
+	if err != nil {
+		return err
 	}
+	v.Links = rows
 	return h.render(c, http.StatusOK, views.LinksPage(v))
+}
+
+// sessionRows are this browser's links as list rows, newest first.
+func (h *Handler) sessionRows(c echo.Context) ([]views.LinkRow, error) {
+	sid := h.session(c).get(keySessionID)
+	if sid == "" {
+		return nil, nil
+	}
+	links, err := h.store.LinksForSession(c.Request().Context(), sid)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]views.LinkRow, 0, len(links))
+	for _, l := range links {
+		rows = append(rows, h.rowView(c, l))
+	}
+	return rows, nil
 }
 
 // handleHealthz answers 200 when the database answers and its last write
