@@ -362,22 +362,38 @@
     if (!target || !target.id) return;
     delete pending[target.id];
     if (!active || active === document.body || !target.contains(active)) return;
-    pending[target.id] = keyOf(active);
+    pending[target.id] = {key: keyOf(active), at: Date.now()};
   });
-  document.addEventListener("htmx:after:swap", function (evt) {
-    var id = evt.target && evt.target.id;
-    if (!id || !(id in pending)) return;
-    var key = pending[id];
+  // Restores the focus into the element swapped in under id. Run from
+  // after:swap and, since htmx may dispatch that event on the element it
+  // replaced (detached: the event reaches nobody), from a mutation observer.
+  function restore(id) {
+    var p = pending[id];
     delete pending[id];
+    // Only right after the swap: focus the person moved later is theirs.
+    if (!p || Date.now() - p.at > 5000) return;
+    var key = p.key;
     if (document.activeElement && document.activeElement !== document.body) return;
     var root = document.getElementById(id);
-    var p = {key: key};
     if (!root) return;
-    var el = p.key ? root.querySelector(p.key) : null;
+    var el = key ? root.querySelector(key) : null;
     if (!el || el.disabled) {
       el = root.querySelector("[data-testid=status-headline]") || root.querySelector("a, button:not([disabled])");
       if (el && el.matches("h1, h2, h3, p")) el.setAttribute("tabindex", "-1");
     }
     if (el) el.focus({preventScroll: true});
+  }
+  document.addEventListener("htmx:after:swap", function (evt) {
+    var id = evt.target && evt.target.id;
+    if (id && id in pending) restore(id);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    new MutationObserver(function () {
+      Object.keys(pending).forEach(function (id) {
+        var el = document.getElementById(id);
+        // Swapped: the element under id is a new one, or focus fell to the body.
+        if (el && (!document.activeElement || document.activeElement === document.body)) restore(id);
+      });
+    }).observe(document.body, {childList: true, subtree: true});
   });
 })();
