@@ -71,7 +71,12 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 	if l.State == store.StateFailed || l.State == store.StateTimedOut {
 		r.CanRetry = failureView(l, h.lang(c)).CanRetry
 	}
-	// The data of the last fetch that brought some, whatever the current one does.
+	// The data of the last fetch that brought some, whatever the current one
+	// does. A first fetch that is not ready has none yet (see linkViewFor):
+	// its row, polled while it runs, skips the read.
+	if l.Fetch == 1 && l.State != store.StateReady {
+		return r
+	}
 	if brief, err := h.store.SnapshotBrief(c.Request().Context(), l.ID); err == nil {
 		lang := h.lang(c)
 		sv := summaryView(brief, lang, summaryPage{}, "")
