@@ -219,6 +219,8 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Shutdown answers the long-polled status requests at once.
+	srv.RegisterOnShutdown(h.Drain)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "url", base, "db", cfg.DBPath)

@@ -58,6 +58,16 @@ type FetchOptions struct {
 	// (KindRetryLater) and is retried like a network error. Default
 	// DefaultTimeout (4 min), longer than Flinks' 210 s synchronous limit.
 	CallTimeout time.Duration
+	// Park makes FetchCached return at each 202 instead of waiting out the
+	// poll interval: the error is a *Parked, which says when to poll and
+	// holds the Checkpoint to pass back in From then. A waiting fetch then
+	// holds no goroutine (the caller keeps a due time), so thousands of
+	// pending links cost little. Retry backoffs still wait in the call.
+	Park bool
+	// From continues a parked fetch (see Park) where it stopped: the next
+	// step is the Async poll of its RequestId, and every count, limit and
+	// the one re-authorization go on from where they were.
+	From *Checkpoint
 	// OnCall, if set, is called synchronously after every HTTP call, including
 	// GenerateAuthorizeToken and retries.
 	OnCall func(Call)
@@ -181,8 +191,15 @@ func (c *Client) FetchCached(ctx context.Context, loginID string, opts FetchOpti
 		},
 	}
 	f.started = time.Now()
+	if f.o.From != nil {
+		f.restore(f.o.From)
+	}
 	f.obs.limit = f.limit
 	d, err := f.run(ctx)
+	var parked *Parked
+	if errors.As(err, &parked) {
+		return nil, err // not an end: the caller polls again at parked.Until
+	}
 	if err != nil && ctx.Err() == nil && !time.Now().Before(f.limit()) && !errors.Is(err, ErrTimedOut) {
 		err = f.timedOut(err)
 	}
@@ -238,7 +255,9 @@ func (f *fetcher) run(ctx context.Context) (*AccountsDetail, error) {
 		return nil, fmt.Errorf("flinks: FetchCached: %w", err)
 	}
 	next := stepAuthorize
-	if f.o.ResumeRequestID != "" {
+	if f.o.From != nil {
+		next = stepPoll
+	} else if f.o.ResumeRequestID != "" {
 		f.requestID = f.o.ResumeRequestID
 		next = stepResume
 		if !f.o.PendingSince.IsZero() {
@@ -466,7 +485,53 @@ func (f *fetcher) pending(ctx context.Context, last *Error) error {
 	// The final poll happens at the deadline rather than a full interval later.
 	wait := min(f.o.PollInterval, deadline.Sub(now))
 	f.state(StateChange{Stage: StagePending, NextPoll: now.Add(wait)})
+	if f.o.Park {
+		return &Parked{Until: time.Now().Add(wait), Checkpoint: f.checkpoint()}
+	}
 	return sleep(ctx, wait)
+}
+
+// Parked is what FetchCached returns, as its error, at a 202 when
+// FetchOptions.Park is set: Flinks is still working, and the fetch goes on
+// with FetchCached(..., FetchOptions{From: Checkpoint, ...}) at Until. It is
+// not a failure, and no terminal state was reported.
+type Parked struct {
+	Until      time.Time // real time: when Flinks should be polled next
+	Checkpoint *Checkpoint
+}
+
+func (p *Parked) Error() string {
+	return fmt.Sprintf("flinks: FetchCached: pending on %s; poll again at %s", p.Checkpoint.RequestID, p.Until.Format(time.RFC3339Nano))
+}
+
+// Checkpoint is a parked fetch's progress (see FetchOptions.Park): the
+// RequestId being polled, the counts and limits running, the one
+// re-authorization. It holds no LoginId.
+type Checkpoint struct {
+	RequestID string
+	Polls     int // 202 answers seen
+	// The rest continues the run exactly.
+	asyncCalls           int
+	pendingSince         time.Time
+	started, pendingReal time.Time
+	authorized           bool
+	reauthorized         bool
+	lastPending          *Error
+	replayed             *Error
+}
+
+func (f *fetcher) checkpoint() *Checkpoint {
+	return &Checkpoint{
+		RequestID: f.requestID, Polls: f.polls, asyncCalls: f.asyncCalls, pendingSince: f.pendingSince,
+		started: f.started, pendingReal: f.pendingReal, authorized: f.authorized, reauthorized: f.reauthorized,
+		lastPending: f.lastPending, replayed: f.replayed,
+	}
+}
+
+func (f *fetcher) restore(c *Checkpoint) {
+	f.requestID, f.polls, f.asyncCalls, f.pendingSince = c.RequestID, c.Polls, c.asyncCalls, c.pendingSince
+	f.started, f.pendingReal, f.authorized, f.reauthorized = c.started, c.pendingReal, c.authorized, c.reauthorized
+	f.lastPending, f.replayed = c.lastPending, c.replayed
 }
 
 // retry runs call until it succeeds, fails with anything but a transient error, the

@@ -60,7 +60,7 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 	r := linkRow(l, h.now(), h.lang(c))
 	r.ID = l.ID
 	r.Terminal = l.State.Terminal()
-	r.RowURL = linkPath(l.ID) + "/row"
+	r.RowURL = linkPath(l.ID) + "/row?v=" + strconv.FormatInt(l.Version, 10)
 	// The list is a summary: it polls less often than a link's own page.
 	r.PollEvery = pollEveryAttr(2 * h.cfg.PollEvery)
 	r.RefreshURL = linkPath(l.ID) + "/refresh"
@@ -98,12 +98,15 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 // handleLinkRow is the list row's htmx polling target; a request that is not
 // from htmx goes to the list.
 func (h *Handler) handleLinkRow(c echo.Context) error {
-	link, err := h.ownedLink(c)
+	if !isFragment(c) {
+		if _, err := h.ownedLink(c); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/links")
+	}
+	link, err := h.awaitChange(c, func() (store.Link, error) { return h.ownedLink(c) })
 	if err != nil {
 		return err
-	}
-	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/links")
 	}
 	return h.render(c, http.StatusOK, views.LinkRowView(h.rowView(c, link)))
 }

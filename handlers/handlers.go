@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -36,6 +37,8 @@ type Store interface {
 	LinksByTag(ctx context.Context, tag string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error
 	MoveSessionLinks(ctx context.Context, from, to string) (int, error)
+	// Watch returns a channel closed at the link's next change (store.DB.Watch).
+	Watch(linkID string) (changed <-chan struct{}, stop func())
 	RecordWebhook(ctx context.Context, body []byte) (bool, error)
 	ForgetWebhook(ctx context.Context, body []byte) error
 	TimelineStore
@@ -75,8 +78,13 @@ type Config struct {
 	// lists its test users.
 	Sandbox   bool
 	Scenarios []views.ScenarioView
-	// PollEvery is how often the browser polls a pending link (our state, not Flinks).
+	// PollEvery is how often the browser polls a link in the list (our
+	// state, not Flinks), and how soon a link page asks again after a status
+	// request failed.
 	PollEvery time.Duration
+	// LongPollWait is how long a link page's status request waits for a
+	// change before answering anyway; zero means DefaultLongPollWait.
+	LongPollWait time.Duration
 	// SecureCookies marks cookies Secure; main sets it when PublicURL is https.
 	SecureCookies bool
 	// RateLimits bound the redirect handler, "Try again", "Refresh data" and
@@ -124,6 +132,9 @@ type Handler struct {
 	webhooks     Webhooks
 	// tokenPerIP and tokenGlobal bound the authorize tokens landing pages mint.
 	tokenPerIP, tokenGlobal limiter
+	// draining is closed by Drain: the server stops, long polls answer now.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New returns a Handler. tokens may be nil.
@@ -145,6 +156,9 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 			*l.limit = *l.def
 		}
 	}
+	if cfg.LongPollWait <= 0 {
+		cfg.LongPollWait = DefaultLongPollWait
+	}
 	if cfg.ConnectRefreshAfter <= 0 {
 		cfg.ConnectRefreshAfter = 10 * time.Minute
 	}
@@ -160,6 +174,6 @@ func New(log *slog.Logger, cfg Config, st Store, f Fetcher, tokens TokenSource, 
 		_, _ = rand.Read(cfg.SessionKey) // crypto/rand.Read never fails
 	}
 	return &Handler{log: log, cfg: cfg, store: st, fetcher: f, tokens: tokens, sessions: ss, now: now,
-		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks,
+		webhookSlots: make(chan struct{}, maxWebhooksAtOnce), webhooks: cfg.Webhooks, draining: make(chan struct{}),
 		tokenPerIP: newLimiter(cfg.RateLimits.TokenPerIP), tokenGlobal: newLimiter(cfg.RateLimits.TokenGlobal)}
 }

@@ -66,6 +66,7 @@ type testApp struct {
 	srv     *httptest.Server
 	cards   *fakeCards // records DeleteCard calls (links_test.go)
 	tokens  *fakeTokens
+	h       *Handler
 }
 
 // newTestApp starts the app; opts adjust its Config before New.
@@ -89,8 +90,9 @@ func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 	assets := fstest.MapFS{"css/app.css": {Data: []byte("body{}")}}
 	h.Routes(e, assets)
 	srv := httptest.NewServer(e)
+	srv.Config.RegisterOnShutdown(h.Drain) // as main does
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc, tokens: tokens}
+	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc, tokens: tokens, h: h}
 }
 
 // browser is one cookie jar: one person's session.
@@ -330,11 +332,17 @@ func TestStatusFragmentPollsUntilTerminal(t *testing.T) {
 	if got, _ := st.Attr("data-state"); got != "pending" {
 		t.Errorf("data-state %q, want pending", got)
 	}
-	if got, _ := st.Attr("hx-get"); got != path+"/status" {
-		t.Errorf("hx-get %q, want %q", got, path+"/status")
+	// A long poll: the URL names the version shown, the next request goes
+	// out as soon as this answer is swapped in, and the 1 s ticks only ask
+	// again after a failed request (hx-sync drops them while one waits).
+	if got, _ := st.Attr("hx-get"); !strings.HasPrefix(got, path+"/status?v=") {
+		t.Errorf("hx-get %q, want %q", got, path+"/status?v=…")
 	}
-	if got, _ := st.Attr("hx-trigger"); got != "every 1s" {
+	if got, _ := st.Attr("hx-trigger"); got != "load, every 1s" {
 		t.Errorf("hx-trigger %q", got)
+	}
+	if got, _ := st.Attr("hx-sync"); got != "this:drop" {
+		t.Errorf("hx-sync %q", got)
 	}
 	if got, _ := st.Attr("hx-swap"); got != "outerHTML" {
 		t.Errorf("hx-swap %q", got)

@@ -63,18 +63,28 @@ func (h *Handler) handleLink(c echo.Context) error {
 	return h.renderLinkPage(c, v)
 }
 
-// handleLinkStatus is the htmx polling target. It reads only our database; the
+// handleLinkStatus is the htmx polling target, long-polled (see
+// awaitChange): it answers when the link changes, with the status element
+// and what the Details panel gains. It reads only our database; the
 // background fetch is the only thing that talks to Flinks. A request that is
 // not from htmx (a reload of this URL) gets the full page.
 func (h *Handler) handleLinkStatus(c echo.Context) error {
-	v, err := h.linkView(c)
+	if !isFragment(c) {
+		return h.handleLink(c)
+	}
+	link, err := h.awaitChange(c, func() (store.Link, error) { return h.ownedLink(c) })
 	if err != nil {
 		return err
 	}
-	if !isFragment(c) {
-		return h.renderLinkPage(c, v)
+	v, err := h.linkViewFor(c, link)
+	if err != nil {
+		return err
 	}
-	return h.render(c, http.StatusOK, views.LinkStatus(v))
+	delta, err := h.timelineDelta(c, link)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.StatusUpdate(v, delta))
 }
 
 // handleLinkRetry starts a new fetch for a link whose last one ended ("Try again").
@@ -124,6 +134,10 @@ func (h *Handler) handleLinkCancel(c echo.Context) error {
 	return redirect(c, back)
 }
 
+// noScriptReload is how often, in seconds, a running link's page reloads
+// itself in a browser without JavaScript.
+const noScriptReload = 5
+
 // linkView builds the view model of the link named in the path.
 func (h *Handler) linkView(c echo.Context) (views.LinkView, error) {
 	link, err := h.ownedLink(c)
@@ -139,7 +153,7 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		Page:        h.page(c, views.InstitutionName(link.Institution), "links"),
 		ID:          link.ID,
 		Institution: views.InstitutionName(link.Institution),
-		StatusURL:   linkPath(link.ID) + "/status",
+		StatusURL:   statusURL(link),
 		RetryURL:    linkPath(link.ID) + "/retry",
 		CancelURL:   linkPath(link.ID) + "/cancel",
 		Status:      statusView(link, h.now(), h.cfg.PollEvery, h.lang(c)),
@@ -162,6 +176,9 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		}
 	}
 	v.Status.LongerThanUsual = h.longerThanUsual(link)
+	if !link.State.Terminal() {
+		v.ReloadEvery = noScriptReload
+	}
 	return v, nil
 }
 

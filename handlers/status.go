@@ -40,11 +40,10 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang strin
 		v.StartedISO = isoTime(l.FetchStartedAt)
 	}
 	if !l.NextPollAt.IsZero() && !v.Terminal {
-		if d := l.NextPollAt.Sub(now); d > 0 {
-			v.NextPoll = m.NextCheckIn(formatDuration(d))
-		} else {
-			v.NextPoll = m.NextCheckNow
-		}
+		// A time, not a countdown: a long-polled page is redrawn when the
+		// link changes, not every second.
+		v.NextPoll = l.NextPollAt.UTC().Format("15:04:05") + " UTC"
+		v.NextPollISO = isoTime(l.NextPollAt)
 	}
 
 	switch l.State {

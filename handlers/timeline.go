@@ -79,10 +79,10 @@ func (h *Handler) loadTimeline(ctx context.Context, linkID string, after timelin
 	return events, calls, nil
 }
 
-// handleTimeline is the poll target of the timeline's tail: the entries
-// recorded after those the page shows (named by the query, see timelineCursor),
-// then the next tail, which polls on while the fetch runs and, once it ended,
-// carries no hx-* attributes. A request not from htmx gets the full page.
+// handleTimeline answers with the entries recorded after those named by the
+// query (see timelineCursor), then the next tail: what a status answer adds
+// to the panel (see timelineDelta), on its own, for scripts and older pages.
+// A request not from htmx gets the full page.
 func (h *Handler) handleTimeline(c echo.Context) error {
 	if !isFragment(c) {
 		v, err := h.linkView(c)
@@ -108,14 +108,44 @@ func (h *Handler) handleTimeline(c echo.Context) error {
 	return h.render(c, http.StatusOK, views.TimelineEntries(entries, h.timelineTail(link.ID, link.State, cur, lang)))
 }
 
-// timelineTail is the last item of the list: polling while the fetch runs;
-// once it ended, saying so and where to resume should a new fetch start in
-// place ("Refresh data" swaps the status element without reloading the page).
+// timelineDelta is what the Details panel gains since the cursor a status
+// poll sent (nil when it sent none: the poll is not from a link page). The
+// link was read before its timeline, so a terminal link's entries are all
+// there.
+func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.TimelineDelta, error) {
+	if !c.QueryParams().Has("event") {
+		return nil, nil
+	}
+	after, err := parseCursor(c)
+	if err != nil {
+		return nil, err
+	}
+	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID, after)
+	if err != nil {
+		return nil, err
+	}
+	lang := h.lang(c)
+	entries, cur := timelineEntries(link.ID, events, calls, after, lang)
+	d := &views.TimelineDelta{Tail: h.timelineTail(link.ID, link.State, cur, lang)}
+	for _, e := range entries {
+		if e.OOB {
+			d.Replaced = append(d.Replaced, e)
+		} else {
+			d.Entries = append(d.Entries, e)
+		}
+	}
+	return d, nil
+}
+
+// timelineTail is the last item of the list: live while the fetch runs;
+// once it ended, saying so. Either way it carries the cursor that the status
+// element's next poll sends, so a new fetch started in place ("Refresh data"
+// swaps the status element without reloading the page) goes on from it.
 func (h *Handler) timelineTail(linkID string, state store.State, cur timelineCursor, lang string) views.TimelineTail {
 	tail := views.TimelineTail{
-		Live:      !state.Terminal(),
-		URL:       linkPath(linkID) + "/timeline?" + cur.query(),
-		PollEvery: pollEveryAttr(h.cfg.PollEvery),
+		Live:   !state.Terminal(),
+		URL:    linkPath(linkID) + "/timeline?" + cur.query(),
+		Cursor: cur.fields(),
 	}
 	if state.Terminal() {
 		tail.StateLabel = stateLabel(state, lang)
@@ -139,6 +169,16 @@ func (cur timelineCursor) query() string {
 		q += "&run_event=" + strconv.FormatInt(cur.runEvent, 10) + "&run_call=" + strconv.FormatInt(cur.runCall, 10)
 	}
 	return q
+}
+
+// fields is the cursor as the tail's hidden inputs (the names parseCursor reads).
+func (cur timelineCursor) fields() []views.Field {
+	f := []views.Field{{Name: "event", Value: strconv.FormatInt(cur.event, 10)}, {Name: "call", Value: strconv.FormatInt(cur.call, 10)}}
+	if cur.runEvent > 0 || cur.runCall > 0 {
+		f = append(f, views.Field{Name: "run_event", Value: strconv.FormatInt(cur.runEvent, 10)},
+			views.Field{Name: "run_call", Value: strconv.FormatInt(cur.runCall, 10)})
+	}
+	return f
 }
 
 // callsFrom is the ID after which a poll reads calls: those it has not

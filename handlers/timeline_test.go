@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -295,16 +296,12 @@ func TestTimelinePanelListsEventsAndCalls(t *testing.T) {
 		t.Error("inline script on the page (the CSP forbids them)")
 	}
 
-	// Live: the list ends with the tail that polls for more.
-	tail := panel.Find("#timeline-tail")
-	if got, _ := tail.Attr("hx-trigger"); got != "every 1s" {
-		t.Errorf("tail hx-trigger %q", got)
+	// Live: the list ends with the tail, whose cursor the status poll sends.
+	if got := tailCursor(panel); !strings.Contains(got, "event=") {
+		t.Errorf("tail cursor %q", got)
 	}
-	if got, _ := tail.Attr("hx-swap"); got != "outerHTML" {
-		t.Errorf("tail hx-swap %q", got)
-	}
-	if got, _ := tail.Attr("hx-get"); !strings.HasPrefix(got, path+"/timeline?") {
-		t.Errorf("tail hx-get %q", got)
+	if got := doc.Find("#link-status").AttrOr("hx-include", ""); got != "#timeline-tail" {
+		t.Errorf("status hx-include %q, want the tail", got)
 	}
 }
 
@@ -411,72 +408,121 @@ func TestTimelineDownloads(t *testing.T) {
 	}
 }
 
+// statusPollURL is the request the page's htmx makes for the status: the
+// status element's URL (with ?v=, the version it shows) and the cursor the
+// timeline's tail holds (hx-include="#timeline-tail"). Without the version
+// the server answers at once rather than waiting for a change.
+func statusPollURL(t *testing.T, doc *goquery.Document, withVersion bool) string {
+	t.Helper()
+	st := doc.Find("#link-status")
+	if st.AttrOr("hx-include", "") != "#timeline-tail" {
+		t.Fatalf("the status element does not send the timeline's cursor (hx-include %q)", st.AttrOr("hx-include", ""))
+	}
+	u, err := url.Parse(st.AttrOr("hx-get", ""))
+	if err != nil || u.Path == "" {
+		t.Fatalf("status hx-get %q", st.AttrOr("hx-get", ""))
+	}
+	q := u.Query()
+	if !withVersion {
+		q.Del("v")
+	}
+	doc.Find("#timeline-tail input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		q.Add(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// tailCursor is the cursor the tail of doc (a page or a poll's answer) holds.
+func tailCursor(doc *goquery.Selection) string {
+	var parts []string
+	doc.Find("#timeline-tail input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		parts = append(parts, in.AttrOr("name", "")+"="+in.AttrOr("value", ""))
+	})
+	return strings.Join(parts, "&")
+}
+
 func TestTimelinePollAppendsNewEntriesAndStops(t *testing.T) {
 	app := newTestApp(t)
 	b := app.browser()
 	path, id := pendingLinkWithTimeline(t, app, b)
 	_, doc := b.get(path)
-	tailURL, _ := doc.Find("#timeline-tail").Attr("hx-get")
+	if doc.Find("#timeline-tail[hx-get], #timeline-tail[hx-trigger]").Length() != 0 {
+		t.Error("the timeline's tail polls on its own: a second request per change")
+	}
+	cursor := tailCursor(doc.Selection)
+	if !strings.Contains(cursor, "event=") || !strings.Contains(cursor, "call=") {
+		t.Fatalf("the tail holds no cursor: %q", cursor)
+	}
 
-	// Nothing new: only the tail comes back, polling from the same place.
-	resp, frag := b.get(tailURL, "HX-Request", "true")
+	// Nothing new: the status answer's partial holds only the tail, at the same place.
+	resp, frag := b.get(statusPollURL(t, doc, false), "HX-Request", "true")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("poll: %d", resp.StatusCode)
 	}
-	if n := frag.Find("li").Length(); n != 1 {
-		t.Errorf("poll with nothing new returned %d items, want only the tail", n)
+	partial := frag.Find("hx-partial")
+	if partial.Length() != 1 || partial.AttrOr("hx-target", "") != "#timeline-tail" || partial.AttrOr("hx-swap", "") != "outerHTML" {
+		t.Fatalf("the status answer does not replace the timeline's tail:\n%s", tlHTML(frag.Html()))
 	}
-	if got, _ := frag.Find("#timeline-tail").Attr("hx-get"); got != tailURL {
-		t.Errorf("next tail polls %q, want %q", got, tailURL)
+	if n := partial.Find("li").Length(); n != 1 {
+		t.Errorf("poll with nothing new brought %d items, want only the tail", n)
+	}
+	if got := tailCursor(partial); got != cursor {
+		t.Errorf("next tail at %q, want %q", got, cursor)
 	}
 	if frag.Find("title, header.site, details").Length() != 0 {
-		t.Error("the poll answered more than list items")
+		t.Error("the poll answered more than the status and list items")
 	}
 
 	// Another 202 and its pending state continue the poll run the page ends
 	// with: that one entry comes back, counting one more answer, to replace
-	// itself in place (hx-swap-oob), then a tail further on.
+	// itself in place (hx-swap-oob, outside the partial), then a tail further on.
 	group := doc.Find("[data-testid=timeline-polls]").Last()
 	seedCall(t, app, id, 1, store.Call{Endpoint: "GetAccountsDetailAsync", Method: "GET", StatusCode: 202, FlinksCode: "OPERATION_PENDING", RequestID: "req-auth-1", Attempt: 4, Duration: 50 * time.Millisecond}, rawPending)
 	seedState(t, app, id, 1, store.StateUpdate{State: store.StatePending, RequestID: "req-auth-1", Polls: 3, Note: store.NoteOf(store.NotePending, 3)})
-	_, frag = b.get(tailURL, "HX-Request", "true")
+	// The page's version is out of date: the answer comes at once.
+	_, frag = b.get(statusPollURL(t, doc, true), "HX-Request", "true")
+	partial = frag.Find("hx-partial")
 	var got []string
-	frag.Find("li").Each(func(_ int, li *goquery.Selection) { got = append(got, li.AttrOr("data-testid", "")) })
-	if want := []string{"timeline-polls", "timeline-tail"}; !slices.Equal(got, want) {
-		t.Fatalf("poll after two new entries returned %q, want %q", got, want)
+	partial.Find("li").Each(func(_ int, li *goquery.Selection) { got = append(got, li.AttrOr("data-testid", "")) })
+	if want := []string{"timeline-tail"}; !slices.Equal(got, want) {
+		t.Fatalf("poll after two new entries brought %q in the partial, want %q", got, want)
 	}
-	updated := frag.Find("[data-testid=timeline-polls]")
-	if updated.AttrOr("id", "") != group.AttrOr("id", "x") || updated.AttrOr("hx-swap-oob", "") != "true" {
+	updated := frag.Find("[data-testid=timeline-polls]").Not("hx-partial *")
+	if updated.Length() != 1 || updated.AttrOr("id", "") != group.AttrOr("id", "x") || updated.AttrOr("hx-swap-oob", "") != "true" {
 		t.Errorf("the run came back as %q (oob %q), want %q replaced in place", updated.AttrOr("id", ""), updated.AttrOr("hx-swap-oob", ""), group.AttrOr("id", ""))
 	}
 	if before, after := group.AttrOr("data-count", ""), updated.AttrOr("data-count", ""); before != "0" || after != "1" {
 		t.Errorf("the run counted %s answers, then %s; want 0 then 1", before, after)
 	}
-	next, _ := frag.Find("#timeline-tail").Attr("hx-get")
-	if next == tailURL {
+	next := tailCursor(partial)
+	if next == cursor {
 		t.Error("the tail did not move past the new entries")
 	}
 
-	// The fetch ends: the last entries, then an end without hx-* attributes.
+	// The fetch ends: the last entries, then an end; the status carries no hx-* attributes.
 	completeWithDetail(t, app, id)
-	_, frag = b.get(next, "HX-Request", "true")
-	if frag.Find("[data-testid=timeline-event][data-state=ready]").Length() != 1 || frag.Find("[data-testid=timeline-call]").Length() != 1 {
+	pollDoc := goquery.NewDocumentFromNode(doc.Selection.Nodes[0])
+	pollDoc.Find("#timeline-tail").ReplaceWithSelection(partial.Find("#timeline-tail"))
+	_, frag = b.get(statusPollURL(t, pollDoc, true), "HX-Request", "true")
+	partial = frag.Find("hx-partial")
+	if partial.Find("[data-testid=timeline-event][data-state=ready]").Length() != 1 || partial.Find("[data-testid=timeline-call]").Length() != 1 {
 		t.Errorf("final poll lacks the ready event or the last call:\n%s", tlHTML(frag.Html()))
 	}
-	end := frag.Find("[data-testid=timeline-end]")
-	if end.Length() != 1 || frag.Find("[data-testid=timeline-tail]").Length() != 0 {
+	end := partial.Find("[data-testid=timeline-end]")
+	if end.Length() != 1 || partial.Find("[data-testid=timeline-tail]").Length() != 0 {
 		t.Fatal("the final poll did not end the timeline")
 	}
 	if !strings.Contains(end.Text(), "Ready") {
 		t.Errorf("end says %q, want the final state", end.Text())
 	}
-	if frag.Find("[hx-get], [hx-trigger], [hx-swap]").Length() != 0 {
+	if frag.Find("[hx-get], [hx-trigger]").Length() != 0 {
 		t.Error("the terminal render still carries hx-* attributes: polling would not stop")
 	}
-	// Where app.js resumes if "Refresh data" starts a new fetch in place: past
-	// everything shown.
-	if resume, _ := end.Attr("data-resume-url"); !strings.HasPrefix(resume, path+"/timeline?") || resume == next {
-		t.Errorf("end's data-resume-url %q, want a timeline URL past %q", resume, next)
+	// Where the status poll resumes if "Refresh data" starts a new fetch in
+	// place: past everything shown.
+	if resume := tailCursor(partial); resume == "" || resume == next {
+		t.Errorf("end's cursor %q, want one past %q", resume, next)
 	}
 	assertNoPersonalData(t, "final poll", tlHTML(frag.Html()))
 
@@ -497,16 +543,17 @@ func TestTimelinePollAppendsNewEntriesAndStops(t *testing.T) {
 
 	// Without htmx the poll URL is the full page; a bad cursor is refused; and
 	// another browser gets nothing.
+	next = path + "/status?" + next
 	if _, full := b.get(next); full.Find("title").Length() == 0 || full.Find("[data-testid=timeline-details]").Length() != 1 {
-		t.Error("non-htmx request to the timeline URL did not get the full page")
+		t.Error("non-htmx request to the status URL did not get the full page")
 	}
-	if resp, _ := b.get(path+"/timeline?event=-1", "HX-Request", "true"); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := b.get(path+"/status?event=-1", "HX-Request", "true"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad cursor: %d, want 400", resp.StatusCode)
 	}
 	other := app.browser()
 	other.connectTag()
 	if resp, _ := other.get(next, "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("another browser polled the timeline: %d, want 404", resp.StatusCode)
+		t.Errorf("another browser polled the status: %d, want 404", resp.StatusCode)
 	}
 }
 

@@ -91,7 +91,7 @@ type Call struct {
 // c.ID, c.LinkID and c.Fetch are ignored; a zero c.At means now. The call is recorded whether or not
 // fetch is still current: it happened. It returns ErrNotFound if the link does not exist.
 func (db *DB) RecordCall(ctx context.Context, linkID string, fetch int, c Call) error {
-	return db.noteWrite(db.recordCall(ctx, linkID, fetch, c))
+	return db.notified(linkID, db.noteWrite(db.recordCall(ctx, linkID, fetch, c)))
 }
 
 func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) error {
@@ -154,6 +154,9 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	}
 	if n == 0 {
 		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE links SET version = version + 1 WHERE id = ?`, linkID); err != nil {
+		return fmt.Errorf("store: record call: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: record call: %w", err)

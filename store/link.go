@@ -69,6 +69,9 @@ type Link struct {
 	UpdatedAt      time.Time // when the link last changed: a state change, a new fetch
 	// TimeLimit is the link's own fetch time limit (a QA choice); 0: the server's.
 	TimeLimit time.Duration
+	// Version grows by one with every change a page shows: a state, a call
+	// to Flinks, an outcome, a new fetch (see DB.Watch).
+	Version int64
 }
 
 // NewLink is what CreateLink needs to record a link.
@@ -85,7 +88,7 @@ type NewLink struct {
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms`
+	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms, version`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
 const terminalStates = `('ready', 'failed', 'timed_out')`
@@ -296,7 +299,7 @@ type StateUpdate struct {
 // u.State must be a valid state other than ready: a link becomes ready only through CompleteFetch,
 // with its snapshot.
 func (db *DB) RecordState(ctx context.Context, linkID string, fetch int, u StateUpdate) error {
-	return db.noteWrite(db.recordState(ctx, linkID, fetch, u))
+	return db.notified(linkID, db.noteWrite(db.recordState(ctx, linkID, fetch, u)))
 }
 
 func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u StateUpdate) error {
@@ -323,7 +326,7 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 
 	res, err := tx.ExecContext(ctx, `
 		UPDATE links SET state = ?, request_id = ?, polls = ?, next_poll_at = ?, error_code = ?, error_message = ?,
-			updated_at = ?, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
+			updated_at = ?, version = version + 1, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
 		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates,
 		u.State, u.RequestID, u.Polls, nullMillis(u.NextPollAt), errorCode, errorMessage, millis(now),
 		u.State == StatePending, millis(now),
@@ -362,13 +365,15 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 // It returns ErrBusy if the current fetch has not reached a terminal state, and ErrNotFound if the link
 // does not exist. The previous snapshot stays readable until CompleteFetch replaces it.
 func (db *DB) StartNewFetch(ctx context.Context, linkID string) (Link, error) {
-	return db.startNewFetch(ctx, linkID, false)
+	l, err := db.startNewFetch(ctx, linkID, false)
+	return l, db.notified(linkID, err)
 }
 
 // StartRefreshFromBank is StartNewFetch for a fetch that refreshes the data
 // from the bank (a live Authorize) instead of reading Flinks' cache.
 func (db *DB) StartRefreshFromBank(ctx context.Context, linkID string) (Link, error) {
-	return db.startNewFetch(ctx, linkID, true)
+	l, err := db.startNewFetch(ctx, linkID, true)
+	return l, db.notified(linkID, err)
 }
 
 func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link, error) {
@@ -394,9 +399,11 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	link.RequestID, link.Polls, link.NextPollAt, link.PendingSince = "", 0, time.Time{}, time.Time{}
 	link.ErrorCode, link.ErrorMessage = "", ""
 	link.FetchStartedAt, link.UpdatedAt, link.Live = now, now, live
+	link.Version++
 	_, err = tx.ExecContext(ctx, `
 		UPDATE links SET fetch = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
-			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL
+			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL,
+			version = version + 1
 		WHERE id = ?`,
 		link.Fetch, link.State, millis(now), millis(now), live, linkID)
 	if err != nil {
@@ -430,6 +437,7 @@ func (db *DB) DeleteLink(ctx context.Context, linkID string) error {
 	if n == 0 {
 		return ErrNotFound
 	}
+	db.changes.notify(linkID)
 	return nil
 }
 
@@ -488,7 +496,7 @@ func scanLink(s scanner) (Link, error) {
 	)
 	err := s.Scan(&l.ID, &l.SessionID, &l.Institution, &l.Tag, &accountIDs, &l.State, &l.RequestID,
 		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live,
-		&pendingSince, &timeLimit)
+		&pendingSince, &timeLimit, &l.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrNotFound
 	} else if err != nil {

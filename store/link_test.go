@@ -56,7 +56,7 @@ func TestCreateLink(t *testing.T) {
 		want := store.Link{
 			ID: link.ID, SessionID: "s1", Institution: "FlinksCapital", Tag: "tag-1",
 			AccountIDs: []string{"acc-1", "acc-2"}, State: store.StateReceived, Fetch: 1,
-			FetchStartedAt: now, CreatedAt: now, UpdatedAt: now,
+			FetchStartedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1,
 		}
 		if !reflect.DeepEqual(link, want) {
 			t.Errorf("CreateLink = %+v, want %+v", link, want)
@@ -285,6 +285,7 @@ func TestRecordState(t *testing.T) {
 		want.State, want.RequestID, want.Polls, want.NextPollAt = store.StatePending, "req-1", 3, next
 		want.UpdatedAt = clk.Now()    // every change moves it: "Updated" on the links list is true while pending
 		want.PendingSince = clk.Now() // the first 202: the time limit counts from it
+		want.Version++                // the page's long poll wakes on it
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Link = %+v, want %+v", got, want)
 		}
@@ -449,6 +450,7 @@ func TestStartNewFetch(t *testing.T) {
 		}
 		want := ready
 		want.Fetch, want.State, want.FetchStartedAt, want.UpdatedAt = 2, store.StateReceived, clk.Now(), clk.Now()
+		want.Version++
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("StartNewFetch = %+v, want %+v", got, want)
 		}

@@ -77,7 +77,7 @@ func (db *DB) CompleteFetch(ctx context.Context, linkID string, fetch int, snap 
 			}
 		}
 	}
-	return db.noteWrite(db.completeFetch(ctx, linkID, fetch, snap, note))
+	return db.notified(linkID, db.noteWrite(db.completeFetch(ctx, linkID, fetch, snap, note)))
 }
 
 func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap Snapshot, note Note) error {
@@ -98,7 +98,8 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 		polls     int
 	)
 	err = tx.QueryRowContext(ctx, `
-		UPDATE links SET state = ?, next_poll_at = NULL, error_code = '', error_message = '', updated_at = ?
+		UPDATE links SET state = ?, next_poll_at = NULL, error_code = '', error_message = '', updated_at = ?,
+			version = version + 1
 		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates+`
 		RETURNING request_id, polls`,
 		StateReady, millis(now), linkID, fetch).Scan(&requestID, &polls)

@@ -83,6 +83,8 @@ type DB struct {
 	// writeErr is the disk failure of the last write (full, I/O error,
 	// read-only), nil once a write succeeds again; see Writable.
 	writeErr atomic.Pointer[error]
+	// changes wakes the readers waiting for a link to change (see Watch).
+	changes changes
 }
 
 // Option configures a DB in [Open].

@@ -44,8 +44,6 @@ type Messages struct {
 	RetryingAfter, RetryingOurs                     func(string) string
 	RetryingOnOurOwn                                string
 	StateBadge                                      map[string]string
-	NextCheckIn                                     func(d string) string
-	NextCheckNow                                    string
 	WhatYouCanDo, FlinksCode, AboutCode, FlinksSaid string
 	OurCode                                         string // the label of a code that is this app's, not Flinks'
 
@@ -157,8 +155,6 @@ var english = Messages{
 	RetryingOurs:     func(title string) string { return title + "; trying again" },
 	RetryingOnOurOwn: "We try again on our own, at the pace Flinks asks for; there is nothing you need to do.",
 	StateBadge:       map[string]string{"ready": "Ready", "failed": "Failed", "timed_out": "Timed out", "": "Pending"},
-	NextCheckIn:      func(d string) string { return "in " + d },
-	NextCheckNow:     "now",
 	WhatYouCanDo:     "What you can do:", FlinksCode: "Flinks code:", AboutCode: "About this code", FlinksSaid: "Flinks said:",
 	OurCode:  "This app's code:",
 	TryAgain: "Try again", LinkAnother: "Link another account",
@@ -294,8 +290,6 @@ var french = Messages{
 	RetryingOurs:     func(title string) string { return title + "; nouvel essai" },
 	RetryingOnOurOwn: "Nous réessayons de nous-mêmes, au rythme que Flinks demande; vous n'avez rien à faire.",
 	StateBadge:       map[string]string{"ready": "Prêt", "failed": "Échec", "timed_out": "Délai dépassé", "": "En cours"},
-	NextCheckIn:      func(d string) string { return "dans " + d },
-	NextCheckNow:     "maintenant",
 	WhatYouCanDo:     "Ce que vous pouvez faire :", FlinksCode: "Code Flinks :", AboutCode: "À propos de ce code", FlinksSaid: "Message de Flinks :",
 	OurCode:  "Code de cette application :",
 	TryAgain: "Réessayer", LinkAnother: "Lier un autre compte",

@@ -12,6 +12,10 @@ type Page struct {
 	CSRFToken string // echoed into forms and htmx headers
 	Nav       string // which nav item is current: "home", "links"
 	Path      string // this page's path, where the language switch returns to
+	// ReloadEvery, when positive, reloads the page every so many seconds in
+	// a browser without JavaScript (<noscript> meta refresh): a pending link
+	// still reaches its summary there.
+	ReloadEvery int
 }
 
 // HomeView is the landing page: the explanation and the Flinks Connect iframe.
@@ -78,7 +82,8 @@ type StatusView struct {
 	Steps       []Step
 	Elapsed     string // time since the fetch started, e.g. "12 s"
 	Polls       int    // Flinks' 202 answers so far
-	NextPoll    string // e.g. "in 4 s"; empty when not waiting
+	NextPoll    string // when the fetch calls Flinks next, e.g. "15:04:05 UTC"; empty when not waiting
+	NextPollISO string // the same, for <time datetime> (app.js shows it in the viewer's zone)
 	StartedAt   string // exact time, for the title attribute
 	StartedISO  string // the same, RFC 3339, shown in the viewer's zone by app.js
 	Failure     *FailureView
@@ -212,8 +217,8 @@ type LinkRow struct {
 
 	ID         string
 	Terminal   bool   // false while a fetch runs: the row polls RowURL, Refresh and Delete are disabled
-	RowURL     string // the row fragment, polled while the fetch runs
-	PollEvery  string // htmx trigger interval, e.g. "2s"
+	RowURL     string // the row fragment, long-polled while the fetch runs (names the version shown)
+	PollEvery  string // how soon to ask again after a failed poll, e.g. "2s"
 	RefreshURL string // POST "Refresh data"
 	RetryURL   string // POST "Try again"; shown when CanRetry
 	CanRetry   bool   // the fetch failed in a way a new fetch may fix
@@ -239,9 +244,24 @@ type TimelineView struct {
 // hx-* attributes, which ends that polling.
 type TimelineTail struct {
 	Live       bool
-	URL        string // GET: the entries after those shown, then the next tail (ended: where to resume)
-	PollEvery  string // htmx trigger interval, e.g. "1s"
+	URL        string // GET: the entries after those shown, then the next tail
 	StateLabel string // when not Live: the state the fetch ended in, in words
+	// Cursor names the entries the page shows (hidden inputs): the status
+	// element's long poll sends them (hx-include), and its answer carries
+	// the entries after them, so the list grows on the status's one request.
+	Cursor []Field
+}
+
+// Field is one name and value sent with a request.
+type Field struct{ Name, Value string }
+
+// TimelineDelta is what a status answer adds to the Details panel: entries
+// already shown that it rebuilds in place (the trailing run of polls, by id),
+// then the new entries and the next tail, which replace the old tail.
+type TimelineDelta struct {
+	Replaced []TimelineEntry
+	Entries  []TimelineEntry
+	Tail     TimelineTail
 }
 
 // Kinds of timeline entries.
@@ -327,3 +347,9 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// longPollTrigger is the hx-trigger of a long-polled element: ask at once
+// when it appears ("load": the previous answer was just swapped in), and
+// every retry, which hx-sync="this:drop" ignores while a request waits, so
+// it only asks again after a request that failed.
+func longPollTrigger(retry string) string { return "load, every " + retry }

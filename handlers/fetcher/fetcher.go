@@ -69,6 +69,9 @@ type Options struct {
 	// when the database cannot write (a full disk); default 30 s. The first
 	// wait is a hundredth of it.
 	WriteRetryMax time.Duration
+	// Workers bounds the fetch steps (Flinks call sequences) that run at
+	// once; default DefaultWorkers.
+	Workers int
 }
 
 // Fetcher starts and tracks background fetches, at most one per LoginId.
@@ -93,6 +96,12 @@ type Fetcher struct {
 	starting map[string]int
 	stopped  bool // Wait was called: no new goroutine may start
 	wg       sync.WaitGroup
+
+	// The jobs whose next step waits for its time (see schedule.go).
+	due         dueQueue
+	dispatching bool          // the dispatcher goroutine runs
+	kick        chan struct{} // tells the dispatcher the queue's head changed
+	slots       chan struct{} // one per step running: Options.Workers
 }
 
 // fingerprint identifies a LoginId in memory: HMAC-SHA256 with Fetcher.fpKey.
@@ -124,6 +133,14 @@ type job struct {
 	// (a QA choice), else Options.Timeout.
 	timeout time.Duration
 
+	// Between steps (guarded by Fetcher.mu): where the fetch stands and
+	// when its next step is due.
+	resume     resumePoint
+	checkpoint *flinks.Checkpoint // nil before the first 202
+	progress   *recorder
+	dueAt      time.Time
+	dueIndex   int // in Fetcher.due; -1 when not queued
+
 	// rec serialises every write to the members (mirrored states and calls,
 	// the catch-up of a link that attaches mid-fetch, the outcomes), so each
 	// link's timeline stays in order. It may be held while taking Fetcher.mu,
@@ -152,8 +169,12 @@ type target struct {
 func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Options) *Fetcher {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
 	return &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, fpKey: key,
-		jobs: map[fingerprint]*job{}, links: map[string]*job{}, starting: map[string]int{}}
+		jobs: map[fingerprint]*job{}, links: map[string]*job{}, starting: map[string]int{},
+		kick: make(chan struct{}, 1), slots: make(chan struct{}, opts.Workers)}
 }
 
 // Start runs fetch generation `fetch` of the link in the background and
@@ -231,8 +252,9 @@ func (f *Fetcher) Resume(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Wait blocks until every fetch has returned; call it after cancelling base.
-// Start and Resume start nothing once Wait has been called.
+// Wait blocks until every fetch has ended, or, once base is cancelled, has
+// stopped where it was (its links stay unfinished, for the next start to
+// resume). Start and Resume start nothing once Wait has been called.
 func (f *Fetcher) Wait() {
 	f.mu.Lock()
 	f.stopped = true
@@ -294,15 +316,16 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		return
 	}
 	j := f.jobs[fp]
-	if j != nil && j.done && j.snap == nil {
-		// That fetch failed and is only writing its outcome: a link asking
-		// now ("Try again", or a new link) deserves a new try. The old job
-		// makes no more Flinks calls, so nothing overlaps.
+	if j != nil && (j.done && j.snap == nil || j.ctx.Err() != nil) {
+		// That fetch failed and is only writing its outcome, or was
+		// cancelled and is ending: a link asking now ("Try again", or a new
+		// link) deserves a new try. The old job makes no more Flinks calls,
+		// so nothing overlaps.
 		j = nil
 	}
 	if j == nil {
 		ctx, cancel := context.WithCancel(f.base)
-		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}}
+		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}, dueIndex: -1}
 		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
 		j.accounts = accountsFilter(links)
 		j.live = slices.ContainsFunc(links, func(l store.Link) bool { return l.Live })
@@ -316,13 +339,12 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		for _, l := range links {
 			f.attachLocked(j, l, true)
 		}
-		resume := resumePointOf(links)
-		f.wg.Add(1)
+		j.resume = resumePointOf(links)
+		j.progress = &recorder{f: f, j: j, polledBefore: j.resume.polls}
+		f.wg.Add(1) // until finish, or until abandoned at shutdown
+		f.wakeOnStop(j)
+		f.scheduleLocked(j, time.Now())
 		f.mu.Unlock()
-		go func() {
-			defer f.wg.Done()
-			f.run(j, resume)
-		}()
 		return
 	}
 	var joined []string
@@ -473,13 +495,13 @@ func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func
 	}
 }
 
-// run performs one Flinks fetch for the job's LoginId and writes its outcome
-// to every attached link. Errors are persisted as the links' failure, not
-// returned: there is no caller waiting for them.
-func (f *Fetcher) run(j *job, resume resumePoint) {
-	defer j.cancel()
-	defer j.stopFlinks()
-	rec := &recorder{f: f, j: j, polledBefore: resume.polls}
+// step runs the job's Flinks fetch until Flinks answers 202 (the job is
+// queued for its next poll, holding no goroutine meanwhile) or the fetch
+// ends, and then writes its outcome (see finish).
+func (f *Fetcher) step(j *job) {
+	f.mu.Lock()
+	from, resume, rec := j.checkpoint, j.resume, j.progress
+	f.mu.Unlock()
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      j.timeout,
@@ -488,6 +510,8 @@ func (f *Fetcher) run(j *job, resume resumePoint) {
 		CallTimeout:  f.opts.CallTimeout,
 		OnCall:       rec.call,
 		OnState:      rec.state,
+		Park:         true,
+		From:         from,
 		// After a restart mid-poll, keep polling the same Flinks request
 		// rather than opening a new one.
 		ResumeRequestID:    resume.requestID,
@@ -496,8 +520,31 @@ func (f *Fetcher) run(j *job, resume resumePoint) {
 		AccountsFilter:     j.accounts,
 		Live:               j.live,
 	}
+	if from != nil {
+		opts.ResumeRequestID, opts.PendingSince = "", time.Time{}
+	}
 	detail, err := f.fl.FetchCached(j.flinksCtx, j.loginID, opts)
+	var parked *flinks.Parked
+	if errors.As(err, &parked) {
+		f.mu.Lock()
+		j.checkpoint = parked.Checkpoint
+		f.scheduleLocked(j, parked.Until)
+		f.mu.Unlock()
+		if j.flinksCtx.Err() != nil {
+			f.wake(j) // stopped while the step ran: end it now
+		}
+		return
+	}
+	f.finish(j, rec, detail, err)
+}
 
+// finish writes a Flinks fetch's outcome to every attached link. Errors are
+// persisted as the links' failure, not returned: there is no caller waiting
+// for them.
+func (f *Fetcher) finish(j *job, rec *recorder, detail *flinks.AccountsDetail, err error) {
+	defer f.wg.Done()
+	defer j.cancel()
+	defer j.stopFlinks()
 	j.rec.Lock()
 	defer j.rec.Unlock()
 	f.mu.Lock()

@@ -227,32 +227,14 @@
   });
 })();
 
-// The Details panel of a link page (views/timeline.templ). Its poll only ever
-// replaces the list's last item, so an opened panel or response body stays open
-// without help from here. Two things are done here:
-//  - each Flinks response body has a Copy button naming its <pre> in
-//    data-copy-from, with localized feedback in data-copied / data-copy-failed;
-//    when the clipboard refuses, the text is selected for the keyboard's copy;
-//  - the timeline's end carries no hx-* attributes (its polling stops), but
-//    "Refresh data" starts a new fetch without reloading the page: when the
-//    status element polls again, the end resumes polling from where it was.
+// The Details panel of a link page (views/timeline.templ). The status poll only
+// ever replaces the list's last item, so an opened panel or response body stays
+// open without help from here. Each Flinks response body has a Copy button
+// naming its <pre> in data-copy-from, with localized feedback in data-copied /
+// data-copy-failed; when the clipboard refuses, the text is selected for the
+// keyboard's copy.
 (function () {
   "use strict";
-
-  // Only a swap made by the status element's own poll counts: the timeline's
-  // poll can see the end before the status element does, and resuming then
-  // would keep the ended timeline polling.
-  function resumeTimeline(evt) {
-    if (!evt || !evt.target || evt.target.id !== "link-status") return;
-    var status = document.getElementById("link-status");
-    var end = document.querySelector("#timeline-tail[data-resume-url]:not([hx-get])");
-    if (!status || !end || !status.hasAttribute("hx-get") || !window.htmx) return;
-    end.setAttribute("hx-get", end.getAttribute("data-resume-url"));
-    end.setAttribute("hx-trigger", "every " + (end.getAttribute("data-poll-every") || "1s"));
-    end.setAttribute("hx-swap", "outerHTML");
-    window.htmx.process(end, true);
-  }
-  document.addEventListener("htmx:after:swap", resumeTimeline);
 
   function selectText(el) {
     var range = document.createRange();
@@ -300,13 +282,15 @@
 // Times: the server writes them in UTC (it does not know the viewer's zone).
 // Each <time data-local> is shown here in the viewer's own zone: "datetime"
 // as a date and time with the zone's name, "clock" as the time of day to the
-// millisecond (the timeline), "title" only in the tooltip (the text is
+// millisecond (the timeline), "time" as the time of day with the zone (the
+// next call to Flinks), "title" only in the tooltip (the text is
 // relative: "5 min ago"). Without JavaScript the UTC times stay, saying so.
 (function () {
   "use strict";
   var formats = {
     datetime: {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"},
     clock: {hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hourCycle: "h23"},
+    time: {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short"},
   };
   var full = {dateStyle: "full", timeStyle: "full"}; // names the zone in words
   function localTimes() {

@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"testing"
+
+	"flinkslink/store"
+)
+
+// Every write a page shows moves the link's Version and wakes its watchers;
+// a watcher of another link sleeps on.
+func TestWatchWakesOnEveryChange(t *testing.T) {
+	t.Parallel()
+	db, _ := newDB(t)
+	l := mustCreate(t, db, "s1", "login-1")
+	other := mustCreate(t, db, "s1", "login-2")
+	version := l.Version
+	if version < 1 {
+		t.Fatalf("new link's Version = %d, want ≥ 1", version)
+	}
+	otherCh, stopOther := db.Watch(other.ID)
+	defer stopOther()
+
+	writes := []struct {
+		name  string
+		write func() error
+	}{
+		{"RecordState", func() error {
+			return db.RecordState(t.Context(), l.ID, 1, store.StateUpdate{State: store.StatePending, RequestID: "r1", Polls: 1})
+		}},
+		{"RecordCall", func() error {
+			return db.RecordCall(t.Context(), l.ID, 1, store.Call{Endpoint: "GetAccountsDetailAsync", StatusCode: 202})
+		}},
+		{"CompleteFetch", func() error {
+			return db.CompleteFetch(t.Context(), l.ID, 1, store.Snapshot{}, store.NoteOf(store.NoteDataReceived, 0))
+		}},
+		{"StartNewFetch", func() error { _, err := db.StartNewFetch(t.Context(), l.ID); return err }},
+		{"DeleteLink", func() error { return db.DeleteLink(t.Context(), l.ID) }},
+	}
+	for _, w := range writes {
+		ch, stop := db.Watch(l.ID)
+		if n := db.Watching(l.ID); n != 1 {
+			t.Fatalf("%s: Watching = %d, want 1", w.name, n)
+		}
+		if err := w.write(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("%s did not wake the watcher", w.name)
+		}
+		stop()
+		stop() // idempotent
+		if w.name == "DeleteLink" {
+			break
+		}
+		got, err := db.Link(t.Context(), l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != version+1 {
+			t.Errorf("after %s: Version = %d, want %d", w.name, got.Version, version+1)
+		}
+		version = got.Version
+	}
+	select {
+	case <-otherCh:
+		t.Error("a change of one link woke the watcher of another")
+	default:
+	}
+	// A refused write (stale fetch) changes nothing and wakes nobody.
+	ch, stop := db.Watch(other.ID)
+	defer stop()
+	if err := db.RecordState(t.Context(), other.ID, 7, store.StateUpdate{State: store.StatePending}); err == nil {
+		t.Fatal("stale write accepted")
+	}
+	select {
+	case <-ch:
+		t.Error("a refused write woke the watcher")
+	default:
+	}
+}
