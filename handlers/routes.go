@@ -32,8 +32,10 @@ func (h *Handler) Routes(e *echo.Echo, assets fs.FS) {
 	// A webhook may be as large as a data answer: its handler bounds it.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Skipper: skip(isSandboxPath, isWebhookPath), Limit: "64K"}))
 	// Text answers are compressed (the landing page: 64 KB, 21 KB gzipped);
-	// small ones are not worth it. The sandbox plays Flinks and keeps its own ways.
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: skip(isSandboxPath, isWebhookPath), Level: 5, MinLength: 1024}))
+	// small ones are not worth it. The sandbox plays Flinks and keeps its own
+	// ways. Long polls are not: echo's gzip holds a compressor (hundreds of
+	// KB) for the whole request, and thousands of them wait at once.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: skip(isSandboxPath, isWebhookPath, isLongPoll), Level: 5, MinLength: 1024}))
 	e.Use(noTokenInURL)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// Flinks' webhook is server to server, proven by its signature.
@@ -127,6 +129,17 @@ func noTokenInURL(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// isLongPoll is a request that may wait for its link to change: a status
+// or list row poll that names the version it shows (see awaitChange).
+func isLongPoll(c echo.Context) bool {
+	r := c.Request()
+	if !r.URL.Query().Has("v") {
+		return false
+	}
+	p := r.URL.Path
+	return strings.HasPrefix(p, "/links/") && (strings.HasSuffix(p, "/status") || strings.HasSuffix(p, "/row"))
 }
 
 // isWebhookPath is Flinks' webhook route.

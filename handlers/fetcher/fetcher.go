@@ -343,7 +343,15 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j.progress = &recorder{f: f, j: j, polledBefore: j.resume.polls}
 		f.wg.Add(1) // until finish, or until abandoned at shutdown
 		f.wakeOnStop(j)
-		f.scheduleLocked(j, time.Now())
+		due := time.Now()
+		if j.resume.due.After(due) {
+			// At most one interval on: a stored time far off is not ours to keep.
+			due = j.resume.due
+			if latest := time.Now().Add(f.pollInterval()); due.After(latest) {
+				due = latest
+			}
+		}
+		f.scheduleLocked(j, due)
 		f.mu.Unlock()
 		return
 	}
@@ -381,6 +389,18 @@ type resumePoint struct {
 	requestID    string    // the Flinks request to keep polling; "" to start afresh
 	polls        int       // the 202 answers already counted for it
 	pendingSince time.Time // its first 202: the time limit counts from there
+	// due is when that request was to be polled next: Flinks' pace holds
+	// across the restart (and thousands of resumed fetches keep their spread
+	// instead of polling all at once).
+	due time.Time
+}
+
+// pollInterval is the wait between two polls of Flinks.
+func (f *Fetcher) pollInterval() time.Duration {
+	if f.opts.PollInterval > 0 {
+		return f.opts.PollInterval
+	}
+	return 10 * time.Second // the client's default
 }
 
 // resumePointOf is the Flinks request the links were pending on, if any (the
@@ -396,7 +416,8 @@ func resumePointOf(links []store.Link) resumePoint {
 	if best < 0 {
 		return resumePoint{}
 	}
-	return resumePoint{links[best].RequestID, links[best].Polls, links[best].PendingSince}
+	l := links[best]
+	return resumePoint{requestID: l.RequestID, polls: l.Polls, pendingSince: l.PendingSince, due: l.NextPollAt}
 }
 
 // catchUp records the job's current state on links that attached mid-fetch,

@@ -221,7 +221,8 @@ func TestShutdownLeavesFetchResumable(t *testing.T) {
 		o.OnState(flinks.StateChange{Stage: flinks.StagePending, RequestID: "r9", Polls: 1, NextPoll: time.Now()})
 		return &flinks.AccountsDetail{Institution: "FlinksCapital"}, nil
 	}}
-	f2 := fetcher.New(t.Context(), quiet(), db, fl2, fetcher.Options{})
+	// (It polls when the stored next poll was due, at most an interval on.)
+	f2 := fetcher.New(t.Context(), quiet(), db, fl2, fetcher.Options{PollInterval: 50 * time.Millisecond})
 	n, err := f2.Resume(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("Resume = %d, %v; want 1", n, err)
