@@ -1,6 +1,6 @@
 # Every target is phony: make is only the task runner here, go and npm do their own caching.
 .DEFAULT_GOAL := help
-.PHONY: help assets generate check-generated fmt vet lint test test-short run sandbox build tidy clean
+.PHONY: help assets generate check-generated fmt vet lint test test-short bench run sandbox build tidy clean
 
 BIN  := bin/flinkslink
 HTMX := static/lib/htmx.min.js
@@ -37,6 +37,11 @@ lint: assets ## staticcheck
 
 test: assets check-generated vet lint ## every check and every test (race detector on)
 	go test -race -count=1 -timeout 20m ./...
+
+bench: assets ## the README's performance figures: load generators and Chromium against a fake Flinks (about 5 minutes)
+	go test -c -tags bench -o bin/bench.test .
+	@# The bench runs on CPU 1; the app it measures on CPU 0 (one-core figures) or both.
+	taskset -c 1 bin/bench.test -test.run '^TestBench$$' -test.count=1 -test.timeout 30m
 
 run: assets ## start on http://localhost:8080 with the embedded Flinks sandbox
 	go run .

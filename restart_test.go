@@ -50,9 +50,9 @@ var listeningRE = regexp.MustCompile(`msg=listening url=(http://\S+)`)
 
 // startProcess starts the app as a child process on a free port with its
 // database in dataDir and the embedded sandbox, and waits until it listens.
-func startProcess(t *testing.T, dataDir string, env map[string]string) *appProcess {
+func startProcess(t *testing.T, dataDir string, env map[string]string, prefix ...string) *appProcess {
 	t.Helper()
-	p := spawnProcess(t, dataDir, env)
+	p := spawnProcess(t, dataDir, env, prefix...)
 	deadline := time.After(30 * time.Second)
 	for {
 		if m := listeningRE.FindStringSubmatch(p.logs.String()); m != nil {
@@ -69,8 +69,9 @@ func startProcess(t *testing.T, dataDir string, env map[string]string) *appProce
 	}
 }
 
-// spawnProcess starts the app as a child process without waiting for it.
-func spawnProcess(t *testing.T, dataDir string, env map[string]string) *appProcess {
+// spawnProcess starts the app as a child process without waiting for it;
+// prefix, if any, runs it (taskset -c 0: pinned to a core, for the bench).
+func spawnProcess(t *testing.T, dataDir string, env map[string]string, prefix ...string) *appProcess {
 	t.Helper()
 	full := map[string]string{
 		"FLINKSLINK_TEST_MAIN": "1",
@@ -83,7 +84,8 @@ func spawnProcess(t *testing.T, dataDir string, env map[string]string) *appProce
 	for k, v := range env {
 		full[k] = v
 	}
-	cmd := exec.Command(os.Args[0])
+	argv := append(append([]string(nil), prefix...), os.Args[0])
+	cmd := exec.Command(argv[0], argv[1:]...)
 	for _, kv := range os.Environ() {
 		// Only the child's own configuration: nothing from the developer's shell.
 		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "FLINKS_") && !strings.HasPrefix(k, "SANDBOX_") {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"flinkslink/flinks"
@@ -85,7 +84,7 @@ func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 		opt(&cfg)
 	}
 	tokens := &fakeTokens{}
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, tokens, sessions.NewCookieStore(make([]byte, 32), make([]byte, 32)))
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, tokens, NewCookieStore(make([]byte, 32), make([]byte, 32)))
 	e := echo.New()
 	assets := fstest.MapFS{"css/app.css": {Data: []byte("body{}")}}
 	h.Routes(e, assets)

@@ -120,11 +120,15 @@ func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.Timelin
 	if err != nil {
 		return nil, err
 	}
+	lang := h.lang(c)
+	if link.LastEvent <= after.event && link.LastCall <= after.call {
+		// The page shows every entry there is: nothing to read.
+		return &views.TimelineDelta{Tail: h.timelineTail(link.ID, link.State, after, lang)}, nil
+	}
 	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID, after)
 	if err != nil {
 		return nil, err
 	}
-	lang := h.lang(c)
 	entries, cur := timelineEntries(link.ID, events, calls, after, lang)
 	d := &views.TimelineDelta{Tail: h.timelineTail(link.ID, link.State, cur, lang)}
 	for _, e := range entries {

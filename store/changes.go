@@ -72,10 +72,14 @@ func (db *DB) Watch(linkID string) (changed <-chan struct{}, stop func()) {
 // Watching is how many readers wait for the link to change (see Watch).
 func (db *DB) Watching(linkID string) int { return db.changes.count(linkID) }
 
-// Notify wakes the readers waiting for the link as if it had changed. The
-// store calls it after each of its own writes; it is exported for a change
-// that arrives from elsewhere (another instance's write).
-func (db *DB) Notify(linkID string) { db.changes.notify(linkID) }
+// Notify wakes the readers waiting for the link as if it had changed, and
+// forgets what this process knew of it. The store notifies its own writes;
+// it is exported for a change that arrives from elsewhere (another
+// instance's write).
+func (db *DB) Notify(linkID string) {
+	db.links.drop(linkID)
+	db.changes.notify(linkID)
+}
 
 // notified is err, after notifying the link's waiters when err is nil: a
 // write that committed changed the link.

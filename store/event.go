@@ -26,9 +26,7 @@ type Event struct {
 
 // Events returns the timeline of a link, oldest first; an unknown link has none (not an error).
 func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
-	rows, err := db.ro.QueryContext(ctx, `
-		SELECT id, link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message
-		FROM events WHERE link_id = ? ORDER BY id`, linkID)
+	rows, err := db.eventsStmt.QueryContext(ctx, linkID)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}
@@ -55,17 +53,22 @@ func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
 	return events, nil
 }
 
-// insertEvent appends e (its ID ignored) to the timeline of e.LinkID.
-func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
-	_, err := tx.ExecContext(ctx, `
+// insertEvent appends e (its ID ignored) to the timeline of e.LinkID and
+// returns its ID.
+func insertEvent(ctx context.Context, tx *sql.Tx, e Event) (int64, error) {
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message)
 		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
 		e.LinkID, e.Fetch, millis(e.At), e.State, e.RequestID, e.Polls, e.Note.Kind, e.Note.argsJSON(),
 		e.ErrorCode, e.ErrorMessage)
 	if err != nil {
-		return fmt.Errorf("insert event: %w", err)
+		return 0, fmt.Errorf("insert event: %w", err)
 	}
-	return nil
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert event: %w", err)
+	}
+	return id, nil
 }
 
 // Call is one HTTP call the app made to Flinks for a link.
@@ -155,12 +158,18 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	if n == 0 {
 		return ErrNotFound
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE links SET version = version + 1 WHERE id = ?`, linkID); err != nil {
+	callID, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("store: record call: %w", err)
+	}
+	link, err := touch(ctx, tx, linkID, 0, callID, true)
+	if err != nil {
 		return fmt.Errorf("store: record call: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: record call: %w", err)
 	}
+	db.links.put(link)
 	return nil
 }
 
@@ -184,11 +193,7 @@ func (db *DB) Calls(ctx context.Context, linkID string) ([]Call, error) {
 // a live timeline asks only for what it does not show yet, so the response
 // bodies it already has are not read again on every poll.
 func (db *DB) CallsAfter(ctx context.Context, linkID string, afterID int64) ([]Call, error) {
-	rows, err := db.ro.QueryContext(ctx, `
-		SELECT c.id, c.link_id, c.fetch, c.at, c.endpoint, c.method, c.status_code, c.flinks_code, c.request_id,
-			c.attempt, c.duration_ns, c.err, coalesce(b.body, c.body)
-		FROM calls c LEFT JOIN calls b ON b.id = c.body_of
-		WHERE c.link_id = ? AND c.id > ? ORDER BY c.id`, linkID, afterID)
+	rows, err := db.callsAfterStmt.QueryContext(ctx, linkID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls: %w", err)
 	}

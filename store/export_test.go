@@ -17,5 +17,6 @@ func (db *DB) WithKey(key []byte) *DB {
 	if err != nil {
 		panic(err)
 	}
-	return &DB{db: db.db, ro: db.ro, now: db.now, aead: aead, macKey: derive(key, labelMAC)}
+	return &DB{db: db.db, ro: db.ro, now: db.now, aead: aead, macKey: derive(key, labelMAC),
+		eventsStmt: db.eventsStmt, callsAfterStmt: db.callsAfterStmt, linkStmt: db.linkStmt}
 }

@@ -72,6 +72,9 @@ type Link struct {
 	// Version grows by one with every change a page shows: a state, a call
 	// to Flinks, an outcome, a new fetch (see DB.Watch).
 	Version int64
+	// LastEvent and LastCall are the IDs of the link's newest event and call
+	// (0: none), so a live timeline knows without a query whether it misses any.
+	LastEvent, LastCall int64
 }
 
 // NewLink is what CreateLink needs to record a link.
@@ -88,7 +91,8 @@ type NewLink struct {
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms, version`
+	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms, version,
+	last_event, last_call`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
 const terminalStates = `('ready', 'failed', 'timed_out')`
@@ -154,22 +158,28 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 	}
 	created = n == 1
 	if created {
-		err := insertEvent(ctx, tx, Event{
+		eventID, err := insertEvent(ctx, tx, Event{
 			LinkID: id, Fetch: 1, At: fromMillis(now), State: StateReceived,
 			Note: NoteOf(NoteReceived),
 		})
 		if err != nil {
 			return Link{}, false, fmt.Errorf("store: create link: %w", err)
 		}
-	}
-	link, err = scanLink(tx.QueryRowContext(ctx,
-		`SELECT `+linkColumns+` FROM links WHERE session_id = ? AND login_key = ?`, l.SessionID, loginKey))
-	if err != nil {
-		return Link{}, false, fmt.Errorf("store: create link: %w", err)
+		link, err = touch(ctx, tx, id, eventID, 0, false)
+		if err != nil {
+			return Link{}, false, fmt.Errorf("store: create link: %w", err)
+		}
+	} else {
+		link, err = scanLink(tx.QueryRowContext(ctx,
+			`SELECT `+linkColumns+` FROM links WHERE session_id = ? AND login_key = ?`, l.SessionID, loginKey))
+		if err != nil {
+			return Link{}, false, fmt.Errorf("store: create link: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return Link{}, false, fmt.Errorf("store: create link: %w", err)
 	}
+	db.links.put(link)
 	return link, created, nil
 }
 
@@ -177,7 +187,15 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 //
 // It does not check who owns the link: use LinkForSession for anything a browser asked for.
 func (db *DB) Link(ctx context.Context, linkID string) (Link, error) {
-	link, err := linkByID(ctx, db.ro, linkID)
+	if l, ok, gone := db.links.get(linkID); gone {
+		return Link{}, ErrNotFound
+	} else if ok {
+		return l, nil
+	}
+	link, err := scanLink(db.linkStmt.QueryRowContext(ctx, linkID))
+	if err == nil {
+		db.links.fill(link)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return Link{}, err
 	} else if err != nil {
@@ -190,10 +208,9 @@ func (db *DB) Link(ctx context.Context, linkID string) (Link, error) {
 // both when the link does not exist and when it belongs to another session: a caller cannot tell
 // the two apart, on purpose.
 func (db *DB) LinkForSession(ctx context.Context, sessionID, linkID string) (Link, error) {
-	link, err := scanLink(db.ro.QueryRowContext(ctx,
-		`SELECT `+linkColumns+` FROM links WHERE id = ? AND session_id = ?`, linkID, sessionID))
-	if errors.Is(err, ErrNotFound) {
-		return Link{}, err
+	link, err := db.Link(ctx, linkID)
+	if errors.Is(err, ErrNotFound) || err == nil && link.SessionID != sessionID {
+		return Link{}, ErrNotFound
 	} else if err != nil {
 		return Link{}, fmt.Errorf("store: link for session: %w", err)
 	}
@@ -326,7 +343,7 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 
 	res, err := tx.ExecContext(ctx, `
 		UPDATE links SET state = ?, request_id = ?, polls = ?, next_poll_at = ?, error_code = ?, error_message = ?,
-			updated_at = ?, version = version + 1, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
+			updated_at = ?, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
 		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates,
 		u.State, u.RequestID, u.Polls, nullMillis(u.NextPollAt), errorCode, errorMessage, millis(now),
 		u.State == StatePending, millis(now),
@@ -345,17 +362,32 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 		}
 		return fmt.Errorf("store: record state: %w", err)
 	}
-	err = insertEvent(ctx, tx, Event{
+	eventID, err := insertEvent(ctx, tx, Event{
 		LinkID: linkID, Fetch: fetch, At: now, State: u.State, RequestID: u.RequestID, Polls: u.Polls,
 		Note: u.Note, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage,
 	})
 	if err != nil {
 		return fmt.Errorf("store: record state: %w", err)
 	}
+	link, err := touch(ctx, tx, linkID, eventID, 0, true)
+	if err != nil {
+		return fmt.Errorf("store: record state: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: record state: %w", err)
 	}
+	db.links.put(link)
 	return nil
+}
+
+// touch records on a link, in the transaction of a write, the newest event
+// and call it made (0: none), moves its Version when bump (the pages showing
+// it are out of date), and returns it as it is now, for the link cache.
+func touch(ctx context.Context, tx *sql.Tx, linkID string, eventID, callID int64, bump bool) (Link, error) {
+	return scanLink(tx.QueryRowContext(ctx, `
+		UPDATE links SET last_event = max(last_event, ?), last_call = max(last_call, ?),
+			version = version + CASE WHEN ? THEN 1 ELSE 0 END
+		WHERE id = ? RETURNING `+linkColumns, eventID, callID, bump, linkID))
 }
 
 // StartNewFetch begins a new fetch generation for a link, after the person clicked "Try again" or
@@ -399,26 +431,28 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	link.RequestID, link.Polls, link.NextPollAt, link.PendingSince = "", 0, time.Time{}, time.Time{}
 	link.ErrorCode, link.ErrorMessage = "", ""
 	link.FetchStartedAt, link.UpdatedAt, link.Live = now, now, live
-	link.Version++
 	_, err = tx.ExecContext(ctx, `
 		UPDATE links SET fetch = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
-			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL,
-			version = version + 1
+			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL
 		WHERE id = ?`,
 		link.Fetch, link.State, millis(now), millis(now), live, linkID)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
-	err = insertEvent(ctx, tx, Event{
+	eventID, err := insertEvent(ctx, tx, Event{
 		LinkID: linkID, Fetch: link.Fetch, At: now, State: StateReceived,
 		Note: startNote(link.Fetch, live),
 	})
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
+	if link, err = touch(ctx, tx, linkID, eventID, 0, true); err != nil {
+		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
+	db.links.put(link)
 	return link, nil
 }
 
@@ -437,6 +471,7 @@ func (db *DB) DeleteLink(ctx context.Context, linkID string) error {
 	if n == 0 {
 		return ErrNotFound
 	}
+	db.links.forget(linkID)
 	db.changes.notify(linkID)
 	return nil
 }
@@ -496,7 +531,7 @@ func scanLink(s scanner) (Link, error) {
 	)
 	err := s.Scan(&l.ID, &l.SessionID, &l.Institution, &l.Tag, &accountIDs, &l.State, &l.RequestID,
 		&l.Polls, &nextPollAt, &l.ErrorCode, &l.ErrorMessage, &l.Fetch, &fetchStartedAt, &createdAt, &updatedAt, &l.Live,
-		&pendingSince, &timeLimit, &l.Version)
+		&pendingSince, &timeLimit, &l.Version, &l.LastEvent, &l.LastCall)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrNotFound
 	} else if err != nil {
@@ -526,15 +561,25 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 	if from == "" || to == "" {
 		return 0, errors.New("store: move session links: empty session ID")
 	}
-	res, err := db.db.ExecContext(ctx, `UPDATE OR IGNORE links SET session_id = ? WHERE session_id = ?`, to, from)
+	rows, err := db.db.QueryContext(ctx, `UPDATE OR IGNORE links SET session_id = ?, version = version + 1 WHERE session_id = ? RETURNING `+linkColumns, to, from)
 	if err != nil {
 		return 0, db.noteWrite(fmt.Errorf("store: move session links: %w", err))
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: move session links: %w", err)
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return n, fmt.Errorf("store: move session links: %w", err)
+		}
+		db.links.put(l)
+		db.changes.notify(l.ID) // the old session's pages no longer show it
+		n++
 	}
-	return int(n), db.noteWrite(nil)
+	if err := rows.Err(); err != nil {
+		return n, db.noteWrite(fmt.Errorf("store: move session links: %w", err))
+	}
+	return n, db.noteWrite(nil)
 }
 
 // timeLimitMillis is a TimeLimit for its column: NULL unless positive.

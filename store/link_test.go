@@ -56,7 +56,7 @@ func TestCreateLink(t *testing.T) {
 		want := store.Link{
 			ID: link.ID, SessionID: "s1", Institution: "FlinksCapital", Tag: "tag-1",
 			AccountIDs: []string{"acc-1", "acc-2"}, State: store.StateReceived, Fetch: 1,
-			FetchStartedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1,
+			FetchStartedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1, LastEvent: 1, // its first event
 		}
 		if !reflect.DeepEqual(link, want) {
 			t.Errorf("CreateLink = %+v, want %+v", link, want)
@@ -286,6 +286,7 @@ func TestRecordState(t *testing.T) {
 		want.UpdatedAt = clk.Now()    // every change moves it: "Updated" on the links list is true while pending
 		want.PendingSince = clk.Now() // the first 202: the time limit counts from it
 		want.Version++                // the page's long poll wakes on it
+		want.LastEvent++              // the event it appended (a fresh database: ids in order)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Link = %+v, want %+v", got, want)
 		}
@@ -451,6 +452,7 @@ func TestStartNewFetch(t *testing.T) {
 		want := ready
 		want.Fetch, want.State, want.FetchStartedAt, want.UpdatedAt = 2, store.StateReceived, clk.Now(), clk.Now()
 		want.Version++
+		want.LastEvent++
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("StartNewFetch = %+v, want %+v", got, want)
 		}

@@ -98,8 +98,7 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 		polls     int
 	)
 	err = tx.QueryRowContext(ctx, `
-		UPDATE links SET state = ?, next_poll_at = NULL, error_code = '', error_message = '', updated_at = ?,
-			version = version + 1
+		UPDATE links SET state = ?, next_poll_at = NULL, error_code = '', error_message = '', updated_at = ?
 		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates+`
 		RETURNING request_id, polls`,
 		StateReady, millis(now), linkID, fetch).Scan(&requestID, &polls)
@@ -115,15 +114,20 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 	if err := replaceSnapshot(ctx, tx, snap); err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
-	err = insertEvent(ctx, tx, Event{
+	eventID, err := insertEvent(ctx, tx, Event{
 		LinkID: linkID, Fetch: fetch, At: now, State: StateReady, RequestID: requestID, Polls: polls, Note: note,
 	})
+	if err != nil {
+		return fmt.Errorf("store: complete fetch: %w", err)
+	}
+	link, err := touch(ctx, tx, linkID, eventID, 0, true)
 	if err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
+	db.links.put(link)
 	return nil
 }
 

@@ -85,6 +85,10 @@ type DB struct {
 	writeErr atomic.Pointer[error]
 	// changes wakes the readers waiting for a link to change (see Watch).
 	changes changes
+	// links caches the links as this process's writes left them.
+	links linkCache
+	// Prepared on the readers (see prepare).
+	eventsStmt, callsAfterStmt, linkStmt *sql.Stmt
 }
 
 // Option configures a DB in [Open].
@@ -183,7 +187,38 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 			return nil, fmt.Errorf("store: open: %w", err)
 		}
 	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	return db, nil
+}
+
+// The reads of a live page, prepared once: database/sql keeps each one
+// prepared on every reader connection it has run on, instead of SQLite
+// compiling the SQL again for each poll.
+const (
+	eventsSQL = `SELECT id, link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message
+		FROM events WHERE link_id = ? ORDER BY id`
+	callsAfterSQL = `SELECT c.id, c.link_id, c.fetch, c.at, c.endpoint, c.method, c.status_code, c.flinks_code, c.request_id,
+			c.attempt, c.duration_ns, c.err, coalesce(b.body, c.body)
+		FROM calls c LEFT JOIN calls b ON b.id = c.body_of
+		WHERE c.link_id = ? AND c.id > ? ORDER BY c.id`
+	linkByIDSQL = `SELECT ` + linkColumns + ` FROM links WHERE id = ?`
+)
+
+func (db *DB) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&db.eventsStmt, eventsSQL}, {&db.callsAfterStmt, callsAfterSQL}, {&db.linkStmt, linkByIDSQL}} {
+		st, err := db.ro.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.stmt = st
+	}
+	return nil
 }
 
 // Readers bounds the reader pool: 32 a core (64 here). A pool of 4 made 600
@@ -320,6 +355,11 @@ func (db *DB) checkKey(ctx context.Context, check []byte) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	for _, st := range []*sql.Stmt{db.eventsStmt, db.callsAfterStmt, db.linkStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := errors.Join(db.ro.Close(), db.db.Close())
 	if err != nil {
 		return fmt.Errorf("store: close: %w", err)
