@@ -533,7 +533,7 @@ func benchChromium(t *testing.T, out *benchOut) {
 		reqs = append(reqs, len(starts))
 		idle := 0
 		for _, st := range starts {
-			if time.UnixMicro(int64(st*1000)).Before(ok) {
+			if time.UnixMicro(int64(st * 1000)).Before(ok) {
 				idle++
 			}
 		}
