@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
+	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -18,9 +21,10 @@ import (
 func NewCookieStore(authKey, encKey []byte) *sessions.CookieStore {
 	gob := sessions.NewCookieStore(authKey, encKey)
 	s := sessions.NewCookieStore(authKey, encKey)
-	for _, c := range s.Codecs {
+	for i, c := range s.Codecs {
 		if sc, ok := c.(*securecookie.SecureCookie); ok {
 			sc.SetSerializer(stringValues{})
+			s.Codecs[i] = &recentCookies{Codec: sc, m: map[string]recentCookie{}}
 		}
 	}
 	s.Codecs = append(s.Codecs, gob.Codecs...)
@@ -66,5 +70,67 @@ func (stringValues) Deserialize(b []byte, dst any) error {
 	for k, v := range in {
 		(*values)[k] = v
 	}
+	return nil
+}
+
+// recentCookies remembers the session cookies it verified in the last
+// minute: a browser sends the same cookie with every poll, and checking its
+// HMAC and decrypting it again was a tenth of a status answer. The key is
+// the cookie's exact bytes, so only a cookie already verified is taken on
+// trust, and only for a minute (its 30-day expiry is then checked again).
+type recentCookies struct {
+	securecookie.Codec
+	mu sync.Mutex
+	m  map[string]recentCookie
+}
+
+type recentCookie struct {
+	values map[string]string
+	at     time.Time
+}
+
+// Bounds of recentCookies: how long a verification holds, and how many are
+// kept (past that, it starts afresh).
+const (
+	cookieRecheck    = time.Minute
+	maxRecentCookies = 20_000
+)
+
+func (r *recentCookies) Decode(name, value string, dst any) error {
+	values, ok := dst.(*map[any]any)
+	if !ok {
+		return r.Codec.Decode(name, value, dst)
+	}
+	key := name + "\x00" + value
+	r.mu.Lock()
+	e, hit := r.m[key]
+	r.mu.Unlock()
+	if hit && time.Since(e.at) < cookieRecheck {
+		if *values == nil {
+			*values = make(map[any]any, len(e.values))
+		}
+		for k, v := range e.values {
+			(*values)[k] = v
+		}
+		return nil
+	}
+	if err := r.Codec.Decode(name, value, dst); err != nil {
+		return err
+	}
+	kept := make(map[string]string, len(*values))
+	for k, v := range *values {
+		ks, ok1 := k.(string)
+		vs, ok2 := v.(string)
+		if !ok1 || !ok2 {
+			return nil // not ours to remember
+		}
+		kept[ks] = vs
+	}
+	r.mu.Lock()
+	if len(r.m) >= maxRecentCookies {
+		r.m = make(map[string]recentCookie)
+	}
+	r.m[key] = recentCookie{values: maps.Clone(kept), at: time.Now()}
+	r.mu.Unlock()
 	return nil
 }

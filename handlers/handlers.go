@@ -132,6 +132,8 @@ type Handler struct {
 	webhooks     Webhooks
 	// tokenPerIP and tokenGlobal bound the authorize tokens landing pages mint.
 	tokenPerIP, tokenGlobal limiter
+	// summaries keeps rendered account summaries (see renderedSummaries).
+	summaries renderedSummaries
 	// draining is closed by Drain: the server stops, long polls answer now.
 	draining  chan struct{}
 	drainOnce sync.Once

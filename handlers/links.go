@@ -168,8 +168,10 @@ func (h *Handler) linkViewFor(c echo.Context, link store.Link) (views.LinkView, 
 		case err == nil:
 			page, _ := strconv.Atoi(c.QueryParam("accounts"))
 			txPage, _ := strconv.Atoi(c.QueryParam("tx_page"))
-			s := summaryView(snap, h.lang(c), summaryPage{accounts: page, txAccount: c.QueryParam("tx"), txPage: txPage}, linkPath(link.ID))
-			v.Summary = &s
+			p := summaryPage{accounts: page, txAccount: c.QueryParam("tx"), txPage: txPage}
+			if v.Summary, err = h.summaries.get(c.Request().Context(), snap, h.lang(c), p, linkPath(link.ID)); err != nil {
+				return views.LinkView{}, err
+			}
 			h.addLinkActions(c, link, snap, &v)
 		case !errors.Is(err, store.ErrNotFound):
 			return views.LinkView{}, err

@@ -124,7 +124,7 @@ func isUnrouted(c echo.Context) bool {
 // Referer headers. The token comes in the form body or the header only.
 func noTokenInURL(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !isSandboxPath(c) && c.Request().URL.Query().Has("csrf") {
+		if !isSandboxPath(c) && c.QueryParams().Has("csrf") {
 			return errCSRF
 		}
 		return next(c)
@@ -134,11 +134,10 @@ func noTokenInURL(next echo.HandlerFunc) echo.HandlerFunc {
 // isLongPoll is a request that may wait for its link to change: a status
 // or list row poll that names the version it shows (see awaitChange).
 func isLongPoll(c echo.Context) bool {
-	r := c.Request()
-	if !r.URL.Query().Has("v") {
+	if !c.QueryParams().Has("v") {
 		return false
 	}
-	p := r.URL.Path
+	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/links/") && (strings.HasSuffix(p, "/status") || strings.HasSuffix(p, "/row"))
 }
 

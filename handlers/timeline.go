@@ -109,7 +109,8 @@ func (h *Handler) handleTimeline(c echo.Context) error {
 }
 
 // timelineDelta is what the Details panel gains since the cursor a status
-// poll sent (nil when it sent none: the poll is not from a link page). The
+// poll sent: nil when it gains nothing, or the poll sent no cursor (it is not
+// from a link page). The
 // link was read before its timeline, so a terminal link's entries are all
 // there.
 func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.TimelineDelta, error) {
@@ -122,8 +123,9 @@ func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.Timelin
 	}
 	lang := h.lang(c)
 	if link.LastEvent <= after.event && link.LastCall <= after.call {
-		// The page shows every entry there is: nothing to read.
-		return &views.TimelineDelta{Tail: h.timelineTail(link.ID, link.State, after, lang)}, nil
+		// The page shows every entry there is: nothing to read, nothing to
+		// send (its tail stays as it is).
+		return nil, nil
 	}
 	events, calls, err := h.loadTimeline(c.Request().Context(), link.ID, after)
 	if err != nil {

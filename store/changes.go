@@ -78,6 +78,7 @@ func (db *DB) Watching(linkID string) int { return db.changes.count(linkID) }
 // instance's write).
 func (db *DB) Notify(linkID string) {
 	db.links.drop(linkID)
+	db.snapshots.drop(linkID)
 	db.changes.notify(linkID)
 }
 

@@ -472,6 +472,7 @@ func (db *DB) DeleteLink(ctx context.Context, linkID string) error {
 		return ErrNotFound
 	}
 	db.links.forget(linkID)
+	db.snapshots.forget(linkID)
 	db.changes.notify(linkID)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -124,10 +125,16 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 	if err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
+	// Read back as Snapshot returns it, for the cache: every page shows it next.
+	stored, err := readSnapshot(ctx, tx, linkID)
+	if err != nil {
+		return fmt.Errorf("store: complete fetch: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
 	db.links.put(link)
+	db.snapshots.put(stored)
 	return nil
 }
 
@@ -183,6 +190,11 @@ func replaceSnapshot(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
 // Snapshot returns the latest snapshot of a link: accounts in their original order, transactions newest
 // first. It returns ErrNotFound if the link has none (or does not exist).
 func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
+	if s, ok, deleted := db.snapshots.get(linkID); deleted {
+		return Snapshot{}, ErrNotFound
+	} else if ok {
+		return s, nil
+	}
 	// A read transaction so that the three queries see the same snapshot even if CompleteFetch replaces
 	// it meanwhile; on the reader pool, it never waits for the writer.
 	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -199,6 +211,8 @@ func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
 	if err := tx.Commit(); err != nil {
 		return Snapshot{}, fmt.Errorf("store: snapshot: %w", err)
 	}
+	db.snapshots.put(snap)
+	snap.Accounts = slices.Clone(snap.Accounts) // the cache keeps its own
 	return snap, nil
 }
 

@@ -87,6 +87,8 @@ type DB struct {
 	changes changes
 	// links caches the links as this process's writes left them.
 	links linkCache
+	// snapshots caches the snapshots it wrote or read.
+	snapshots snapshotCache
 	// Prepared on the readers (see prepare).
 	eventsStmt, callsAfterStmt, linkStmt *sql.Stmt
 }

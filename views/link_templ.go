@@ -563,7 +563,7 @@ func LinkStatus(v LinkView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Summary(*v.Summary).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = v.Summary.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -4,7 +4,11 @@
 // This package imports no other package of the project.
 package views
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/a-h/templ"
+)
 
 // Page is what every full page tells the layout.
 type Page struct {
@@ -66,7 +70,9 @@ type LinkView struct {
 	// Authorize: Flinks signs in to the bank now).
 	RefreshBankURL string
 	Status         StatusView
-	Summary        *SummaryView // nil until a snapshot exists
+	// Summary is the account summary, rendered (Summary of a SummaryView);
+	// nil until a snapshot exists.
+	Summary templ.Component
 	// Timeline is the Details panel, outside the polled status element; nil
 	// hides it (the status fragment never carries it).
 	Timeline *TimelineView

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -72,4 +73,72 @@ func (c *linkCache) drop(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, id)
+}
+
+// snapshotCache keeps the snapshots this process wrote (read back in the
+// write's transaction) or read, so a summary shown again (each poll's answer
+// once the link is ready, another tab, the next page of transactions) is
+// not read again. A snapshot is written once per fetch; a newer fetch's
+// replaces it, and an older one's is never put over a newer one. Large
+// snapshots are not kept: they are read when asked for.
+type snapshotCache struct {
+	mu sync.RWMutex
+	m  map[string]Snapshot
+}
+
+// The cache's bounds: snapshots of at most maxCachedRows accounts and
+// transactions, at most maxCachedSnapshots of them (then it starts afresh).
+const (
+	maxCachedRows      = 2000
+	maxCachedSnapshots = 5000
+)
+
+func (c *snapshotCache) get(linkID string) (s Snapshot, ok, deleted bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s, ok = c.m[linkID]
+	if ok && s.Fetch == math.MaxInt {
+		return Snapshot{}, false, true
+	}
+	if ok {
+		s.Accounts = slices.Clone(s.Accounts) // the caller's to change
+	}
+	return s, ok, false
+}
+
+func (c *snapshotCache) put(s Snapshot) {
+	rows := len(s.Accounts)
+	for _, a := range s.Accounts {
+		rows += len(a.Transactions)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[s.LinkID]; ok && old.Fetch >= s.Fetch {
+		return
+	}
+	if rows > maxCachedRows {
+		delete(c.m, s.LinkID) // a newer snapshot than the one kept: read it when asked
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedSnapshots {
+		c.m = make(map[string]Snapshot)
+	}
+	c.m[s.LinkID] = s
+}
+
+// forget leaves a tombstone for a deleted link.
+func (c *snapshotCache) forget(linkID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]Snapshot)
+	}
+	c.m[linkID] = Snapshot{LinkID: linkID, Fetch: math.MaxInt}
+}
+
+// drop removes a link's entry: the next read fills it.
+func (c *snapshotCache) drop(linkID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, linkID)
 }
