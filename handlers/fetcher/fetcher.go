@@ -342,7 +342,6 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j.resume = resumePointOf(links)
 		j.progress = &recorder{f: f, j: j, polledBefore: j.resume.polls}
 		f.wg.Add(1) // until finish, or until abandoned at shutdown
-		f.wakeOnStop(j)
 		due := time.Now()
 		if j.resume.due.After(due) {
 			// At most one interval on: a stored time far off is not ours to keep.
@@ -471,6 +470,7 @@ func (f *Fetcher) Cancel(ctx context.Context, linkID string, fetch int) error {
 		if len(j.members) == 0 && !j.done {
 			f.log.Info("fetch cancelled by its owner", "link", linkID)
 			j.cancel()
+			f.wakeLocked(j)
 		}
 	}
 	return nil
@@ -490,6 +490,7 @@ func (f *Fetcher) drop(j *job, t target) {
 	}
 	if len(j.members) == 0 && !j.done {
 		j.cancel()
+		f.wakeLocked(j)
 	}
 }
 
@@ -704,6 +705,7 @@ func (f *Fetcher) Deliver(ctx context.Context, loginID string, d *flinks.Account
 	if j := f.jobs[fp]; j != nil && !j.done && j.pushed == nil {
 		j.pushed = d
 		j.stopFlinks()
+		f.wakeLocked(j)
 		f.mu.Unlock()
 		return PushedToFetch, nil
 	}

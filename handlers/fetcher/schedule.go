@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"container/heap"
-	"context"
 	"time"
 )
 
@@ -81,11 +80,18 @@ func (f *Fetcher) abandonLocked(j *job) {
 	f.wg.Done()
 }
 
-// wake moves a queued job's step to now: its fetch was cancelled or a
-// webhook brought its data, and the step ends it (see finish).
+// wake moves a queued job's step to now: its Flinks calls were stopped (a
+// cancel, the last link leaving, a webhook's data), and the step ends the
+// fetch (see finish) instead of waiting for its due time. Whoever stops a
+// job's calls wakes it.
 func (f *Fetcher) wake(j *job) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.wakeLocked(j)
+}
+
+// wakeLocked is wake with f.mu held.
+func (f *Fetcher) wakeLocked(j *job) {
 	// At shutdown every job's context ends: the dispatcher lets them go.
 	if j.dueIndex >= 0 && f.base.Err() == nil {
 		f.scheduleLocked(j, time.Now())
@@ -138,11 +144,4 @@ func (f *Fetcher) dispatch() {
 			f.step(next)
 		}()
 	}
-}
-
-// wakeOnStop arranges for a queued job to run its step at once when its
-// Flinks calls are stopped (a cancel, the last link leaving, a webhook's
-// data): the step then ends the fetch instead of waiting for its due time.
-func (f *Fetcher) wakeOnStop(j *job) {
-	context.AfterFunc(j.flinksCtx, func() { f.wake(j) })
 }
