@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -349,6 +350,10 @@ func TestStatusFragmentPollsUntilTerminal(t *testing.T) {
 	if got := doc.Find("[data-testid=polls]").Text(); got != "3" {
 		t.Errorf("polls shown %q, want 3", got)
 	}
+	// Between two answers the page counts the elapsed time on from this.
+	if ms, err := strconv.Atoi(doc.Find("[data-testid=elapsed] time").AttrOr("data-elapsed-ms", "")); err != nil || ms <= 0 {
+		t.Errorf("running fetch's elapsed time carries data-elapsed-ms %q, want a positive count", doc.Find("[data-testid=elapsed] time").AttrOr("data-elapsed-ms", ""))
+	}
 
 	// Without HX-Request the same URL is the full page.
 	_, full := b.get(path + "/status")
@@ -371,6 +376,9 @@ func TestStatusFragmentPollsUntilTerminal(t *testing.T) {
 	}
 	_, doc = b.get(path+"/status", "HX-Request", "true")
 	st = doc.Find("#link-status")
+	if doc.Find("[data-elapsed-ms]").Length() != 0 {
+		t.Error("a finished fetch's elapsed time still counts on")
+	}
 	for _, attr := range []string{"hx-get", "hx-trigger"} {
 		if _, ok := st.Attr(attr); ok {
 			t.Errorf("terminal render still has %s", attr)

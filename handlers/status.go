@@ -36,6 +36,9 @@ func statusView(l store.Link, now time.Time, pollEvery time.Duration, lang strin
 			end = l.UpdatedAt
 		}
 		v.Elapsed = formatDuration(end.Sub(l.FetchStartedAt))
+		if !v.Terminal {
+			v.ElapsedMs = max(end.Sub(l.FetchStartedAt).Milliseconds(), 1)
+		}
 		v.StartedAt = m.StartedAt + " " + formatTimestamp(l.FetchStartedAt, lang)
 		v.StartedISO = isoTime(l.FetchStartedAt)
 	}

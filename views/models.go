@@ -87,6 +87,9 @@ type StatusView struct {
 	Detail      string // a second sentence: why, or what comes next
 	Steps       []Step
 	Elapsed     string // time since the fetch started, e.g. "12 s"
+	// ElapsedMs is the same in milliseconds while the fetch runs (0 once it
+	// ended): app.js counts on from it between two answers of the long poll.
+	ElapsedMs int64
 	Polls       int    // Flinks' 202 answers so far
 	NextPoll    string // when the fetch calls Flinks next, e.g. "15:04:05 UTC"; empty when not waiting
 	NextPollISO string // the same, for <time datetime> (app.js shows it in the viewer's zone)

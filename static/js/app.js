@@ -381,3 +381,27 @@
     }).observe(document.body, {childList: true, subtree: true});
   });
 })();
+
+// A running fetch's elapsed time counts on between two answers of the status
+// long poll (the server redraws it only when the link changes): from the
+// milliseconds the answer carried, on this page's own clock, so the two
+// machines' clocks need not agree. Written as the server writes durations.
+(function () {
+  "use strict";
+  var seen = new WeakMap();
+  function format(ms) {
+    var s = Math.round(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+    s = s % 60;
+    if (h > 0) return m === 0 ? h + " h" : h + " h " + m + " min";
+    if (m > 0) return s === 0 ? m + " min" : m + " min " + s + " s";
+    return s + " s";
+  }
+  setInterval(function () {
+    document.querySelectorAll("time[data-elapsed-ms]").forEach(function (el) {
+      var now = performance.now();
+      if (!seen.has(el)) seen.set(el, now);
+      var text = format(Number(el.getAttribute("data-elapsed-ms")) + now - seen.get(el));
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }, 1000);
+})();
