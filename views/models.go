@@ -80,16 +80,16 @@ type LinkView struct {
 
 // StatusView is the polling element: the fetch's state in words.
 type StatusView struct {
-	State       string // machine name, also the data-state attribute: received, authorizing, fetching, pending, retrying, ready, failed, timed_out
-	Terminal    bool   // true ends the polling: the render carries no hx-* attributes
-	Tone        string // "progress", "success", "error": the colour of the panel
-	Headline    string // one sentence: what is happening now
-	Detail      string // a second sentence: why, or what comes next
-	Steps       []Step
-	Elapsed     string // time since the fetch started, e.g. "12 s"
+	State    string // machine name, also the data-state attribute: received, authorizing, fetching, pending, retrying, ready, failed, timed_out
+	Terminal bool   // true ends the polling: the render carries no hx-* attributes
+	Tone     string // "progress", "success", "error": the colour of the panel
+	Headline string // one sentence: what is happening now
+	Detail   string // a second sentence: why, or what comes next
+	Steps    []Step
+	Elapsed  string // time since the fetch started, e.g. "12 s"
 	// ElapsedMs is the same in milliseconds while the fetch runs (0 once it
 	// ended): app.js counts on from it between two answers of the long poll.
-	ElapsedMs int64
+	ElapsedMs   int64
 	Polls       int    // Flinks' 202 answers so far
 	NextPoll    string // when the fetch calls Flinks next, e.g. "15:04:05 UTC"; empty when not waiting
 	NextPollISO string // the same, for <time datetime> (app.js shows it in the viewer's zone)
