@@ -60,7 +60,7 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 	r := linkRow(l, h.now(), h.lang(c))
 	r.ID = l.ID
 	r.Terminal = l.State.Terminal()
-	r.RowURL = linkPath(l.ID) + "/row?v=" + strconv.FormatInt(l.Version, 10)
+	r.RowURL = linkPath(l.ID) + "/row"
 	// The list is a summary: it polls less often than a link's own page.
 	r.PollEvery = pollEveryAttr(2 * h.cfg.PollEvery)
 	r.RefreshURL = linkPath(l.ID) + "/refresh"
@@ -104,7 +104,7 @@ func (h *Handler) handleLinkRow(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, "/links")
 	}
-	link, err := h.awaitChange(c, func() (store.Link, error) { return h.ownedLink(c) })
+	link, err := h.ownedLink(c)
 	if err != nil {
 		return err
 	}

@@ -132,13 +132,13 @@ func noTokenInURL(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // isLongPoll is a request that may wait for its link to change: a status
-// or list row poll that names the version it shows (see awaitChange).
+// poll that names the version it shows (see awaitChange).
 func isLongPoll(c echo.Context) bool {
 	if !c.QueryParams().Has("v") {
 		return false
 	}
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/links/") && (strings.HasSuffix(p, "/status") || strings.HasSuffix(p, "/row"))
+	return strings.HasPrefix(p, "/links/") && strings.HasSuffix(p, "/status")
 }
 
 // isWebhookPath is Flinks' webhook route.

@@ -226,8 +226,8 @@ type LinkRow struct {
 
 	ID         string
 	Terminal   bool   // false while a fetch runs: the row polls RowURL, Refresh and Delete are disabled
-	RowURL     string // the row fragment, long-polled while the fetch runs (names the version shown)
-	PollEvery  string // how soon to ask again after a failed poll, e.g. "2s"
+	RowURL     string // the row fragment, polled while the fetch runs
+	PollEvery  string // htmx trigger interval, e.g. "2s"
 	RefreshURL string // POST "Refresh data"
 	RetryURL   string // POST "Try again"; shown when CanRetry
 	CanRetry   bool   // the fetch failed in a way a new fetch may fix
