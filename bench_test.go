@@ -44,9 +44,10 @@ import (
 // The bare echo server the one-core comparison measures against: this test
 // binary, re-executed with FLINKSLINK_BENCH_BARE=1.
 func init() {
-	// FLINKSLINK_BENCH_PPROF=127.0.0.1:6060 serves net/http/pprof from the
-	// app process the bench starts, to see where its time and memory go.
-	if addr := os.Getenv("FLINKSLINK_BENCH_PPROF"); addr != "" && os.Getenv("FLINKSLINK_TEST_MAIN") == "1" {
+	// FLINKSLINK_BENCH_PPROF=127.0.0.1:6060 make bench serves net/http/pprof
+	// from the app process that the 10,000-link part measures, to see where
+	// its time and memory go.
+	if addr := os.Getenv("FLINKSLINK_BENCH_PPROF_APP"); addr != "" && os.Getenv("FLINKSLINK_TEST_MAIN") == "1" {
 		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
 	if os.Getenv("FLINKSLINK_BENCH_BARE") != "1" {
@@ -622,7 +623,7 @@ func benchTenThousand(t *testing.T, out *benchOut) {
 		t.Fatalf("SIGTERM: exit %d", code)
 	}
 	if addr := os.Getenv("FLINKSLINK_BENCH_PPROF"); addr != "" {
-		env["FLINKSLINK_BENCH_PPROF"] = addr
+		env["FLINKSLINK_BENCH_PPROF_APP"] = addr
 	}
 	p2 := startProcess(t, dir, env, wide...)
 	for _, s := range ss {
