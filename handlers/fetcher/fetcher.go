@@ -17,6 +17,13 @@
 // current state, and at the end every attached link gets the snapshot (or the
 // failure). In memory a LoginId is known by a keyed fingerprint (HMAC with a
 // per-process key); the LoginId itself is kept only by the running fetch.
+//
+// # Waiting costs nothing
+//
+// While Flinks answers 202, a fetch between two polls holds no goroutine: the
+// client returns at each 202 (flinks.FetchOptions.Park) and the fetch waits in
+// a queue of due times (schedule.go), run by a bounded set of worker slots when
+// its time comes, at Flinks' pace whatever else the machine does.
 package fetcher
 
 import (
