@@ -18,5 +18,6 @@ func (db *DB) WithKey(key []byte) *DB {
 		panic(err)
 	}
 	return &DB{db: db.db, ro: db.ro, now: db.now, aead: aead, macKey: derive(key, labelMAC),
-		eventsStmt: db.eventsStmt, callsAfterStmt: db.callsAfterStmt, linkStmt: db.linkStmt}
+		eventsStmt: db.eventsStmt, callsAfterStmt: db.callsAfterStmt, linkStmt: db.linkStmt,
+		links: newLinkCache(), snapshots: newSnapshotCache()}
 }

@@ -86,9 +86,9 @@ type DB struct {
 	// changes wakes the readers waiting for a link to change (see Watch).
 	changes changes
 	// links caches the links as this process's writes left them.
-	links linkCache
+	links *newest[Link]
 	// snapshots caches the snapshots it wrote or read.
-	snapshots snapshotCache
+	snapshots *snapshotCache
 	// Prepared on the readers (see prepare).
 	eventsStmt, callsAfterStmt, linkStmt *sql.Stmt
 }
@@ -158,11 +158,13 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	roDB.SetMaxIdleConns(Readers)
 	roDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{
-		db:     sqlDB,
-		ro:     roDB,
-		now:    time.Now,
-		aead:   aead,
-		macKey: derive(key, labelMAC),
+		db:        sqlDB,
+		ro:        roDB,
+		now:       time.Now,
+		aead:      aead,
+		macKey:    derive(key, labelMAC),
+		links:     newLinkCache(),
+		snapshots: newSnapshotCache(),
 	}
 	for _, opt := range opts {
 		opt(db)
