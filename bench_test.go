@@ -91,7 +91,9 @@ func TestBench(t *testing.T) {
 	for _, part := range []struct {
 		name string
 		run  func(*testing.T, *benchOut)
-	}{{"onecore", benchOneCore}, {"chromium", benchChromium}, {"10k", benchTenThousand}} {
+	}{{"onecore", benchOneCore}, {"chromium", benchChromium},
+		{"10k", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, false) }},
+		{"10k-h2c", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, true) }}} {
 		if only == "" || slices.Contains(strings.Split(only, ","), part.name) {
 			part.run(t, out)
 		}
@@ -557,7 +559,10 @@ func benchChromium(t *testing.T, out *benchOut) {
 // ---------------------------------------------------------------------------
 // 3. 10,000 pending links, each watched by a browser-like client.
 
-func benchTenThousand(t *testing.T, out *benchOut) {
+// With h2c, the app also speaks HTTP/2 without TLS (HTTP2_CLEARTEXT=on) and
+// each session's client multiplexes its links' long polls on one
+// connection, as a load balancer that speaks HTTP/2 to the app does.
+func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	const (
 		sessions = 100
 		perSess  = 100
@@ -568,6 +573,9 @@ func benchTenThousand(t *testing.T, out *benchOut) {
 	fl := newBenchFlinks(t)
 	dir := t.TempDir()
 	env := benchEnv(fl, map[string]string{"FLINKS_POLL_INTERVAL": interval.String()})
+	if h2c {
+		env["HTTP2_CLEARTEXT"] = "on"
+	}
 	wide := []string{"taskset", "-c", "0,1"} // the bench itself runs on CPU 1 only
 	p1 := startProcess(t, dir, env, wide...)
 
@@ -628,6 +636,12 @@ func benchTenThousand(t *testing.T, out *benchOut) {
 	p2 := startProcess(t, dir, env, wide...)
 	for _, s := range ss {
 		s.base = p2.base
+		if h2c {
+			tr := &http.Transport{Protocols: new(http.Protocols)}
+			tr.Protocols.SetUnencryptedHTTP2(true)
+			t.Cleanup(tr.CloseIdleConnections)
+			s.client.Transport = tr
+		}
 	}
 	time.Sleep(2*interval + interval/2) // every fetch resumed and polled twice
 	rssIdle := rss(t, p2.cmd.Process.Pid)
@@ -751,7 +765,11 @@ func benchTenThousand(t *testing.T, out *benchOut) {
 	slices.Sort(late)
 	slices.Sort(probe)
 	out.add("")
-	out.add("## %d pending links, Flinks polled every %v, one browser-like client on each (a long poll with the timeline's cursor)", links, interval)
+	proto := "HTTP/1.1, a connection per client"
+	if h2c {
+		proto = "HTTP/2 without TLS (HTTP2_CLEARTEXT=on), each session's clients on one connection, as behind a load balancer that speaks HTTP/2 to the app"
+	}
+	out.add("## %d pending links, Flinks polled every %v, one browser-like client on each (a long poll with the timeline's cursor); %s", links, interval, proto)
 	out.add("- made through %d sessions' Connect redirects in %v; measured in a fresh process that resumed them, over %v", sessions, made.Round(time.Second), window)
 	out.add("- RSS: %s with no client; %s (max) with %d clients waiting", mb(rssIdle), mb(maxRSS), links)
 	out.add("- a change reaches its client (answer − Flinks' newest 202 before it): p50 %v, p99 %v, max %v over %d changes",

@@ -35,6 +35,9 @@ type config struct {
 	DBMaxBytes     int64 // 0: no cap
 	WebhookSecret  string
 	RateLimitsOff  bool   // RATE_LIMITS=off: load tests on 127.0.0.1 only
+	// CleartextHTTP2 (HTTP2_CLEARTEXT=on) also serves HTTP/2 without TLS
+	// (h2c, prior knowledge), for a load balancer that speaks it to the app.
+	CleartextHTTP2 bool
 	Days           string // flinks.Days90 or flinks.Days365
 	// AccountSelector is Connect's account selector: "", "single" or "multiple".
 	AccountSelector string
@@ -128,6 +131,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.RateLimitsOff = true
 	default:
 		return c, fmt.Errorf("RATE_LIMITS: %q is not on or off", s)
+	}
+	switch s := getenv("HTTP2_CLEARTEXT"); s {
+	case "", "off":
+	case "on":
+		c.CleartextHTTP2 = true
+	default:
+		return c, fmt.Errorf("HTTP2_CLEARTEXT: %q is not on or off", s)
 	}
 	c.WebhookSecret = getenv("FLINKS_WEBHOOK_SECRET")
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {

@@ -219,6 +219,13 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	if cfg.CleartextHTTP2 {
+		// A load balancer that speaks HTTP/2 to the app multiplexes every
+		// waiting status request of its browsers onto a few connections.
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	// Shutdown answers the long-polled status requests at once.
 	srv.RegisterOnShutdown(h.Drain)
 	serveErr := make(chan error, 1)

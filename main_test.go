@@ -352,3 +352,35 @@ func TestReadmeImagesExist(t *testing.T) {
 		}
 	}
 }
+
+// HTTP2_CLEARTEXT=on serves HTTP/2 without TLS beside HTTP/1.1 (for a load
+// balancer that speaks it to the app): the landing page answers over h2c
+// and still over HTTP/1.1 (make bench long-polls 10,000 links over h2c). A
+// value that is neither on nor off stops the start.
+func TestCleartextHTTP2(t *testing.T) {
+	app := launchApp(t, appOptions{env: map[string]string{"HTTP2_CLEARTEXT": "on"}})
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	h2 := &http.Client{Transport: tr, Timeout: time.Minute}
+	for _, client := range []*http.Client{h2, {Timeout: time.Minute}} {
+		resp, err := client.Get(app.base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		want := "HTTP/1.1"
+		if client == h2 {
+			want = "HTTP/2.0"
+		}
+		if resp.StatusCode != http.StatusOK || resp.Proto != want {
+			t.Errorf("landing page: %d over %s, want 200 over %s", resp.StatusCode, resp.Proto, want)
+		}
+	}
+	if _, err := loadConfig(func(k string) string {
+		return map[string]string{"HTTP2_CLEARTEXT": "yes"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "HTTP2_CLEARTEXT") {
+		t.Errorf("HTTP2_CLEARTEXT=yes: %v, want an error naming the variable", err)
+	}
+}
