@@ -110,9 +110,8 @@ func (h *Handler) handleTimeline(c echo.Context) error {
 
 // timelineDelta is what the Details panel gains since the cursor a status
 // poll sent: nil when it gains nothing, or the poll sent no cursor (it is not
-// from a link page). The
-// link was read before its timeline, so a terminal link's entries are all
-// there.
+// from a link page). The link was read before its timeline, so a terminal
+// link's entries are all there.
 func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.TimelineDelta, error) {
 	if !c.QueryParams().Has("event") {
 		return nil, nil
