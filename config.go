@@ -34,7 +34,7 @@ type config struct {
 	BrowserPollDur time.Duration
 	DBMaxBytes     int64 // 0: no cap
 	WebhookSecret  string
-	RateLimitsOff  bool   // RATE_LIMITS=off: load tests on 127.0.0.1 only
+	RateLimitsOff  bool // RATE_LIMITS=off: load tests on 127.0.0.1 only
 	// CleartextHTTP2 (HTTP2_CLEARTEXT=on) also serves HTTP/2 without TLS
 	// (h2c, prior knowledge), for a load balancer that speaks it to the app.
 	CleartextHTTP2 bool

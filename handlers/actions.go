@@ -98,15 +98,12 @@ func (h *Handler) rowView(c echo.Context, l store.Link) views.LinkRow {
 // handleLinkRow is the list row's htmx polling target; a request that is not
 // from htmx goes to the list.
 func (h *Handler) handleLinkRow(c echo.Context) error {
-	if !isFragment(c) {
-		if _, err := h.ownedLink(c); err != nil {
-			return err
-		}
-		return c.Redirect(http.StatusSeeOther, "/links")
-	}
 	link, err := h.ownedLink(c)
 	if err != nil {
 		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/links")
 	}
 	return h.render(c, http.StatusOK, views.LinkRowView(h.rowView(c, link)))
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 
@@ -130,7 +129,7 @@ func (r *recentCookies) Decode(name, value string, dst any) error {
 	if len(r.m) >= maxRecentCookies {
 		r.m = make(map[string]recentCookie)
 	}
-	r.m[key] = recentCookie{values: maps.Clone(kept), at: time.Now()}
+	r.m[key] = recentCookie{values: kept, at: time.Now()}
 	r.mu.Unlock()
 	return nil
 }

@@ -55,7 +55,7 @@ func (h *Handler) addTimeline(c echo.Context, v *views.LinkView) error {
 	entries, cur := timelineEntries(v.ID, events, calls, timelineCursor{}, lang)
 	v.Timeline = &views.TimelineView{
 		Entries:     entries,
-		Tail:        h.timelineTail(v.ID, store.State(v.Status.State), cur, lang),
+		Tail:        h.timelineTail(store.State(v.Status.State), cur, lang),
 		DownloadURL: linkPath(v.ID) + "/timeline.json",
 		APIURL:      apiLinkPath(v.ID),
 	}
@@ -105,7 +105,7 @@ func (h *Handler) handleTimeline(c echo.Context) error {
 	}
 	lang := h.lang(c)
 	entries, cur := timelineEntries(link.ID, events, calls, after, lang)
-	return h.render(c, http.StatusOK, views.TimelineEntries(entries, h.timelineTail(link.ID, link.State, cur, lang)))
+	return h.render(c, http.StatusOK, views.TimelineEntries(entries, h.timelineTail(link.State, cur, lang)))
 }
 
 // timelineDelta is what the Details panel gains since the cursor a status
@@ -120,7 +120,6 @@ func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.Timelin
 	if err != nil {
 		return nil, err
 	}
-	lang := h.lang(c)
 	if link.LastEvent <= after.event && link.LastCall <= after.call {
 		// The page shows every entry there is: nothing to read, nothing to
 		// send (its tail stays as it is).
@@ -130,8 +129,9 @@ func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.Timelin
 	if err != nil {
 		return nil, err
 	}
+	lang := h.lang(c)
 	entries, cur := timelineEntries(link.ID, events, calls, after, lang)
-	d := &views.TimelineDelta{Tail: h.timelineTail(link.ID, link.State, cur, lang)}
+	d := &views.TimelineDelta{Tail: h.timelineTail(link.State, cur, lang)}
 	for _, e := range entries {
 		if e.OOB {
 			d.Replaced = append(d.Replaced, e)
@@ -146,12 +146,8 @@ func (h *Handler) timelineDelta(c echo.Context, link store.Link) (*views.Timelin
 // once it ended, saying so. Either way it carries the cursor that the status
 // element's next poll sends, so a new fetch started in place ("Refresh data"
 // swaps the status element without reloading the page) goes on from it.
-func (h *Handler) timelineTail(linkID string, state store.State, cur timelineCursor, lang string) views.TimelineTail {
-	tail := views.TimelineTail{
-		Live:   !state.Terminal(),
-		URL:    linkPath(linkID) + "/timeline?" + cur.query(),
-		Cursor: cur.fields(),
-	}
+func (h *Handler) timelineTail(state store.State, cur timelineCursor, lang string) views.TimelineTail {
+	tail := views.TimelineTail{Live: !state.Terminal(), Cursor: cur.fields()}
 	if state.Terminal() {
 		tail.StateLabel = stateLabel(state, lang)
 	}
@@ -166,14 +162,6 @@ type timelineCursor struct {
 	// the group of 202 polls the page shows last: a poll that continues it
 	// updates that group in place rather than adding an entry.
 	runEvent, runCall int64
-}
-
-func (cur timelineCursor) query() string {
-	q := "event=" + strconv.FormatInt(cur.event, 10) + "&call=" + strconv.FormatInt(cur.call, 10)
-	if cur.runEvent > 0 || cur.runCall > 0 {
-		q += "&run_event=" + strconv.FormatInt(cur.runEvent, 10) + "&run_call=" + strconv.FormatInt(cur.runCall, 10)
-	}
-	return q
 }
 
 // fields is the cursor as the tail's hidden inputs (the names parseCursor reads).

@@ -597,3 +597,30 @@ func tlHTML(s string, err error) string {
 	}
 	return s
 }
+
+// The timeline's own URL still answers, for pages served before the status
+// answer carried the panel's entries: the entries after its cursor and a tail,
+// 400 for a bad cursor, 404 for another browser.
+func TestTimelineURLServesEntriesAfterItsCursor(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser()
+	path, _ := pendingLinkWithTimeline(t, app, b)
+	_, all := b.get(path+"/timeline?event=0&call=0", "HX-Request", "true")
+	n := all.Find("li.tl-entry, li.tl-fetch").Length()
+	if n == 0 || all.Find("#timeline-tail").Length() != 1 {
+		t.Fatalf("from the start: %d entries and %d tails", n, all.Find("#timeline-tail").Length())
+	}
+	cursor := tailCursor(all.Selection)
+	_, none := b.get(path+"/timeline?"+cursor, "HX-Request", "true")
+	if got := none.Find("li.tl-entry, li.tl-fetch").Length(); got != 0 {
+		t.Errorf("after the last entry: %d entries, want none", got)
+	}
+	if resp, _ := b.get(path+"/timeline?event=-1", "HX-Request", "true"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad cursor: %d, want 400", resp.StatusCode)
+	}
+	other := app.browser()
+	other.connectTag()
+	if resp, _ := other.get(path+"/timeline?event=0", "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another browser read the timeline: %d, want 404", resp.StatusCode)
+	}
+}

@@ -493,7 +493,7 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, linkID string) error {
 
 // linkByID returns a link, or ErrNotFound.
 func linkByID(ctx context.Context, q queryer, linkID string) (Link, error) {
-	return scanLink(q.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE id = ?`, linkID))
+	return scanLink(q.QueryRowContext(ctx, linkByIDSQL, linkID))
 }
 
 // queryLinks returns the links selected by where (a WHERE clause, possibly followed by ORDER BY).

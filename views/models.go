@@ -253,7 +253,6 @@ type TimelineView struct {
 // hx-* attributes, which ends that polling.
 type TimelineTail struct {
 	Live       bool
-	URL        string // GET: the entries after those shown, then the next tail
 	StateLabel string // when not Live: the state the fetch ended in, in words
 	// Cursor names the entries the page shows (hidden inputs): the status
 	// element's long poll sends them (hx-include), and its answer carries
