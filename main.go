@@ -33,6 +33,7 @@ import (
 	"flinkslink/flinks/sandbox"
 	"flinkslink/handlers"
 	"flinkslink/handlers/fetcher"
+	"flinkslink/handlers/parking"
 	"flinkslink/static"
 	"flinkslink/store"
 	"flinkslink/views"
@@ -95,6 +96,9 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		return fmt.Errorf("ADDR: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
+	// Long-polled status requests wait parked, with no goroutine (package
+	// parking): the server accepts through the lot.
+	lot := parking.NewLot(ln)
 
 	dataDir := filepath.Dir(cfg.DBPath)
 	loginKey, err := secretKey(cfg.LoginIDKey, filepath.Join(dataDir, "loginid.key"))
@@ -172,6 +176,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if cfg.Demo != nil {
 		hcfg.Demo = *cfg.Demo
 	}
+	hcfg.Parking = lot
 	hcfg.SecureCookies = cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https"
 
 	client, err := flinks.NewClient(flinks.Config{BaseURL: apiURL.String(), APIKey: apiKey, SecretKey: secret})
@@ -210,6 +215,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	hcfg.SessionKey = derive(sessionKey, "session-rotation") // shared by every instance with the same SESSION_SECRET
 	h := handlers.New(log, hcfg, db, f, tokens, cookies)
 	h.Routes(e, assets)
+	lot.SetHandler(e)
 
 	srv := &http.Server{
 		Handler:           e,
@@ -226,10 +232,11 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 		srv.Protocols.SetHTTP1(true)
 		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
-	// Shutdown answers the long-polled status requests at once.
+	// Shutdown answers the long-polled status requests at once: the parked
+	// ones when it closes the lot, those waiting over HTTP/2 with Drain.
 	srv.RegisterOnShutdown(h.Drain)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(lot) }()
 	log.Info("listening", "url", base, "db", cfg.DBPath)
 
 	n, err := f.Resume(ctx)
@@ -270,6 +277,9 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if err := <-shutdownErr; err != nil {
 		log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
 		srv.Close()
+	}
+	if err := lot.Wait(shutdownCtx); err != nil {
+		log.Warn("answers to parked status requests still being written at the shutdown deadline", "err", err)
 	}
 	log.Info("stopped")
 	return nil

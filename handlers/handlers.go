@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"flinkslink/handlers/parking"
 	"flinkslink/store"
 	"flinkslink/views"
 )
@@ -37,8 +38,8 @@ type Store interface {
 	LinksByTag(ctx context.Context, tag string) ([]store.Link, error)
 	DeleteLink(ctx context.Context, linkID string) error
 	MoveSessionLinks(ctx context.Context, from, to string) (int, error)
-	// Watch returns a channel closed at the link's next change (store.DB.Watch).
-	Watch(linkID string) (changed <-chan struct{}, stop func())
+	// OnChange calls fn once at the link's next change (store.DB.OnChange).
+	OnChange(linkID string, fn func()) (stop func())
 	RecordWebhook(ctx context.Context, body []byte) (bool, error)
 	ForgetWebhook(ctx context.Context, body []byte) error
 	TimelineStore
@@ -85,6 +86,9 @@ type Config struct {
 	// LongPollWait is how long a link page's status request waits for a
 	// change before answering anyway; zero means DefaultLongPollWait.
 	LongPollWait time.Duration
+	// Parking holds waiting status requests with no goroutine (main wraps
+	// the server's listener in it); nil: each waits on a goroutine.
+	Parking *parking.Lot
 	// SecureCookies marks cookies Secure; main sets it when PublicURL is https.
 	SecureCookies bool
 	// RateLimits bound the redirect handler, "Try again", "Refresh data" and

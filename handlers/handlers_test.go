@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"flinkslink/flinks"
+	"flinkslink/handlers/parking"
 	"flinkslink/store"
 )
 
@@ -67,6 +68,7 @@ type testApp struct {
 	cards   *fakeCards // records DeleteCard calls (links_test.go)
 	tokens  *fakeTokens
 	h       *Handler
+	lot     *parking.Lot // the server's listener: parked status requests
 }
 
 // newTestApp starts the app; opts adjust its Config before New.
@@ -85,14 +87,22 @@ func newTestApp(t *testing.T, opts ...func(*Config)) *testApp {
 		opt(&cfg)
 	}
 	tokens := &fakeTokens{}
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, tokens, NewCookieStore(make([]byte, 32), make([]byte, 32)))
 	e := echo.New()
+	// As main serves: waiting status requests are parked.
+	srv := httptest.NewUnstartedServer(e)
+	lot := parking.NewLot(srv.Listener)
+	srv.Listener, cfg.Parking = lot, lot
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, db, ff, tokens, NewCookieStore(make([]byte, 32), make([]byte, 32)))
 	assets := fstest.MapFS{"css/app.css": {Data: []byte("body{}")}}
 	h.Routes(e, assets)
-	srv := httptest.NewServer(e)
+	lot.SetHandler(e)
 	srv.Config.RegisterOnShutdown(h.Drain) // as main does
+	srv.Start()
+	// After the server's close (cleanups run last first): its parked
+	// requests' answers are written before the database closes.
+	t.Cleanup(func() { lot.Wait(context.Background()) })
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc, tokens: tokens, h: h}
+	return &testApp{t: t, db: db, fetcher: ff, srv: srv, cards: fc, tokens: tokens, h: h, lot: lot}
 }
 
 // browser is one cookie jar: one person's session.

@@ -73,6 +73,9 @@ func (h *Handler) handleLinkStatus(c echo.Context) error {
 		return h.handleLink(c)
 	}
 	link, err := h.awaitChange(c, func() (store.Link, error) { return h.ownedLink(c) })
+	if errors.Is(err, errParked) {
+		return nil // answered when it is served again
+	}
 	if err != nil {
 		return err
 	}

@@ -83,6 +83,9 @@ func TestStatusWaitsForAChangeAndEndsOnShutdown(t *testing.T) {
 
 	poll := startPoll(b, url)
 	waitingOn(t, app, id, 1)
+	if n := app.lot.Parked(); n != 1 {
+		t.Errorf("%d requests parked, want the waiting one (no goroutine holds it)", n)
+	}
 	select {
 	case a := <-poll:
 		t.Fatalf("the request answered (%d) with nothing changed", a.status)

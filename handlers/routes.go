@@ -214,6 +214,9 @@ func (h *Handler) requestLogger() echo.MiddlewareFunc {
 		LogLatency:  true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			if c.Get(parkedKey) != nil {
+				return nil // logged when it is answered
+			}
 			h.log.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status, "latency", v.Latency)
 			return nil
 		},

@@ -13,29 +13,33 @@ import "sync"
 // would feed Notify from its own channel (Postgres LISTEN/NOTIFY).
 type changes struct {
 	mu      sync.Mutex
-	waiters map[string]map[chan struct{}]struct{}
+	waiters map[string]map[*waiter]struct{}
 }
 
-// watch returns a channel closed at the link's next change, and a stop
-// that forgets it; stop is idempotent.
-func (c *changes) watch(linkID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
+// waiter is one reader's subscription: fn runs once, at the next change.
+type waiter struct{ fn func() }
+
+// onChange calls fn once, at the link's next change (on the notifying
+// goroutine: fn must not block), unless stop is called first; stop is
+// idempotent.
+func (c *changes) onChange(linkID string, fn func()) (stop func()) {
+	w := &waiter{fn: fn}
 	c.mu.Lock()
 	if c.waiters == nil {
-		c.waiters = map[string]map[chan struct{}]struct{}{}
+		c.waiters = map[string]map[*waiter]struct{}{}
 	}
 	set := c.waiters[linkID]
 	if set == nil {
-		set = map[chan struct{}]struct{}{}
+		set = map[*waiter]struct{}{}
 		c.waiters[linkID] = set
 	}
-	set[ch] = struct{}{}
+	set[w] = struct{}{}
 	c.mu.Unlock()
-	return ch, func() {
+	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if set, ok := c.waiters[linkID]; ok {
-			delete(set, ch)
+			delete(set, w)
 			if len(set) == 0 {
 				delete(c.waiters, linkID)
 			}
@@ -49,8 +53,8 @@ func (c *changes) notify(linkID string) {
 	set := c.waiters[linkID]
 	delete(c.waiters, linkID)
 	c.mu.Unlock()
-	for ch := range set {
-		close(ch)
+	for w := range set {
+		w.fn()
 	}
 }
 
@@ -66,7 +70,15 @@ func (c *changes) count(linkID string) int {
 // Subscribe before reading the link: a change between the read and the
 // subscription would otherwise go unnoticed.
 func (db *DB) Watch(linkID string) (changed <-chan struct{}, stop func()) {
-	return db.changes.watch(linkID)
+	ch := make(chan struct{})
+	return ch, db.changes.onChange(linkID, func() { close(ch) })
+}
+
+// OnChange calls fn once, when the link next changes, unless stop is called
+// first: Watch for a waiter that holds no goroutine (a parked request). fn
+// runs on the goroutine that made the change and must not block.
+func (db *DB) OnChange(linkID string, fn func()) (stop func()) {
+	return db.changes.onChange(linkID, fn)
 }
 
 // Watching is how many readers wait for the link to change (see Watch).
