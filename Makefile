@@ -40,8 +40,9 @@ test: assets check-generated vet lint ## every check and every test (race detect
 
 bench: assets ## the README's performance figures: load generators and Chromium against a fake Flinks (about 5 minutes)
 	go test -c -tags bench -o bin/bench.test .
-	@# The bench runs on CPU 1; the app it measures on CPU 0 (one-core figures) or both.
-	taskset -c 1 bin/bench.test -test.run '^TestBench$$' -test.count=1 -test.timeout 30m
+	go build -o $(BIN) .
+	@# The bench runs on CPU 1; the app it measures ($(BIN)) on CPU 0 (one-core figures) or both.
+	FLINKSLINK_BENCH_APP=$(CURDIR)/$(BIN) taskset -c 1 bin/bench.test -test.run '^TestBench$$' -test.count=1 -test.timeout 30m
 
 run: assets ## start on http://localhost:8080 with the embedded Flinks sandbox
 	go run .

@@ -228,6 +228,11 @@ func benchEnv(f *benchFlinks, extra map[string]string) map[string]string {
 		"RATE_LIMITS":         "off",
 		"LOG_LEVEL":           "info", // startProcess waits for "listening"
 	}
+	// The Makefile builds the real program for the bench to measure; a
+	// profile needs this test binary's hook (see TestMain).
+	if bin := os.Getenv("FLINKSLINK_BENCH_APP"); bin != "" && os.Getenv("FLINKSLINK_BENCH_PPROF") == "" {
+		env[appBinaryEnv] = bin
+	}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -645,6 +650,7 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	}
 	time.Sleep(2*interval + interval/2) // every fetch resumed and polled twice
 	rssIdle := rss(t, p2.cmd.Process.Pid)
+	anonIdle := rssOf(t, p2.cmd.Process.Pid, "RssAnon:")
 
 	ctx, stopClients := context.WithCancel(context.Background())
 	var (
@@ -771,7 +777,7 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	}
 	out.add("## %d pending links, Flinks polled every %v, one browser-like client on each (a long poll with the timeline's cursor); %s", links, interval, proto)
 	out.add("- made through %d sessions' Connect redirects in %v; measured in a fresh process that resumed them, over %v", sessions, made.Round(time.Second), window)
-	out.add("- RSS: %s with no client; %s (max) with %d clients waiting", mb(rssIdle), mb(maxRSS), links)
+	out.add("- RSS: %s with no client (%s of it the heap and stacks, the rest the program's own pages); %s (max) with %d clients waiting", mb(rssIdle), mb(anonIdle), mb(maxRSS), links)
 	out.add("- a change reaches its client (answer − Flinks' newest 202 before it): p50 %v, p99 %v, max %v over %d changes",
 		ms(pct(late, 50)), ms(pct(late, 99)), ms(pct(late, 100)), len(late))
 	out.add("- immediate status answers (a prober, 50/s): p50 %v, p99 %v, max %v over %d", ms(pct(probe, 50)), ms(pct(probe, 99)), ms(pct(probe, 100)), len(probe))
@@ -852,18 +858,23 @@ func processCPU(t *testing.T, pid int) time.Duration {
 }
 
 // rss is a process's resident set size in bytes.
-func rss(t *testing.T, pid int) int64 {
+func rss(t *testing.T, pid int) int64 { return rssOf(t, pid, "VmRSS:") }
+
+// rssOf is one of the resident-memory lines of /proc/PID/status, in bytes:
+// VmRSS (all), RssAnon (heap, stacks, C allocations) or RssFile (the
+// program's mapped pages).
+func rssOf(t *testing.T, pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}
 	}
-	t.Fatalf("no VmRSS for %d", pid)
+	t.Fatalf("no %s for %d", field, pid)
 	return 0
 }
 

@@ -84,7 +84,14 @@ func spawnProcess(t *testing.T, dataDir string, env map[string]string, prefix ..
 	for k, v := range env {
 		full[k] = v
 	}
-	argv := append(append([]string(nil), prefix...), os.Args[0])
+	// The app is this test binary (TestMain runs main), unless the bench
+	// measures the real one (appBinaryEnv).
+	bin := os.Args[0]
+	if b := full[appBinaryEnv]; b != "" {
+		bin = b
+		delete(full, appBinaryEnv)
+	}
+	argv := append(append([]string(nil), prefix...), bin)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	for _, kv := range os.Environ() {
 		// Only the child's own configuration: nothing from the developer's shell.
@@ -114,6 +121,10 @@ func spawnProcess(t *testing.T, dataDir string, env map[string]string, prefix ..
 	})
 	return p
 }
+
+// appBinaryEnv, in spawnProcess's env, names the program to run instead of
+// this test binary.
+const appBinaryEnv = "FLINKSLINK_APP_BINARY"
 
 // kill sends SIGKILL and waits until the process is gone.
 func (p *appProcess) kill() {

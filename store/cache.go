@@ -13,11 +13,18 @@ import (
 //
 // Another instance's writes are not seen here: whoever delivers their
 // notifications (DB.Notify) also drops the entry.
+//
+// A cache may keep only what is read (the link cache): writes then update
+// the entries there are (update) and reads add them (mark, then fill). A
+// write that finds no entry moves the generation, and a read that saw the
+// generation move while it read does not add its row: it may be older than
+// that write.
 type newest[T any] struct {
 	mu    sync.RWMutex
 	m     map[string]entry[T]
 	max   int
 	order func(T) int64 // a row's age: higher is newer
+	gen   uint64        // moved by each update that found no entry
 }
 
 type entry[T any] struct {
@@ -41,6 +48,45 @@ func (c *newest[T]) get(id string) (row T, ok, deleted bool) {
 func (c *newest[T]) put(id string, row T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]entry[T])
+	}
+	if old, ok := c.m[id]; ok && (old.gone || c.order(old.row) >= c.order(row)) {
+		return
+	}
+	c.m[id] = entry[T]{row: row}
+}
+
+// update is put for a write to a cache that keeps only what is read: the
+// row replaces an entry that is older, and is not added when there is none.
+func (c *newest[T]) update(id string, row T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.m[id]
+	if !ok {
+		c.gen++ // a read under way may hold an older row: it must not add it
+		return
+	}
+	if !old.gone && c.order(old.row) < c.order(row) {
+		c.m[id] = entry[T]{row: row}
+	}
+}
+
+// mark is the generation a read starts from (see fill).
+func (c *newest[T]) mark() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// fill is put for a read that began at mark: a row for a link with no entry
+// is added only if no write to such a link came meanwhile.
+func (c *newest[T]) fill(id string, row T, mark uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[id]; !ok && c.gen != mark {
+		return
+	}
 	if c.m == nil || len(c.m) >= c.max {
 		c.m = make(map[string]entry[T])
 	}
@@ -75,12 +121,14 @@ const (
 	maxCachedRows      = 2000
 )
 
-// linkCache keeps the links as this process last wrote or read them, so a
-// browser's status answer (thousands a second, each right after the change
-// that woke it) reads the link from memory instead of SQLite. Every write
-// of the store puts the row it leaves behind (UPDATE ... RETURNING, in the
-// write's transaction), so the entry a woken reader finds is the change
-// that woke it. Newer means a higher Version.
+// linkCache keeps the links that this process read, as it last wrote or
+// read them, so a browser's status answer (thousands a second, each right
+// after the change that woke it) reads the link from memory instead of
+// SQLite. Every write of the store updates the row it leaves behind (UPDATE
+// ... RETURNING, in the write's transaction), so the entry a woken reader
+// finds is the change that woke it. A link no one reads (a fetch waiting on
+// Flinks with no browser watching) is not kept: 10,000 of them would hold
+// 5 MB. Newer means a higher Version.
 func newLinkCache() *newest[Link] {
 	return &newest[Link]{max: maxCachedLinks, order: func(l Link) int64 { return l.Version }}
 }

@@ -25,6 +25,24 @@ func TestCachesOnlyMoveForward(t *testing.T) {
 		t.Errorf("a dropped entry is still there: ok %v, deleted %v", ok, deleted)
 	}
 
+	// Only links that are read are kept: a write adds nothing, and a read
+	// that raced a write to an unkept link does not add its (older) row.
+	links.update("l2", Link{ID: "l2", Version: 1})
+	if _, ok, _ := links.get("l2"); ok {
+		t.Error("a write added a link no one read")
+	}
+	mark := links.mark()
+	links.update("l2", Link{ID: "l2", Version: 2}) // commits while the read runs
+	links.fill("l2", Link{ID: "l2", Version: 1}, mark)
+	if _, ok, _ := links.get("l2"); ok {
+		t.Error("a read that raced a write kept the row from before it")
+	}
+	links.fill("l2", Link{ID: "l2", Version: 2}, links.mark())
+	links.update("l2", Link{ID: "l2", Version: 3, State: StateReady})
+	if l, ok, _ := links.get("l2"); !ok || l.Version != 3 {
+		t.Errorf("a read link is not kept up to date by writes: %+v, %v", l, ok)
+	}
+
 	snaps := newSnapshotCache()
 	snaps.put(Snapshot{LinkID: "l1", Fetch: 2, HolderName: "new"})
 	snaps.put(Snapshot{LinkID: "l1", Fetch: 1, HolderName: "old"})

@@ -169,7 +169,7 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: record call: %w", err)
 	}
-	db.links.put(link.ID, link)
+	db.links.update(link.ID, link)
 	return nil
 }
 

@@ -179,7 +179,7 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 	if err := tx.Commit(); err != nil {
 		return Link{}, false, fmt.Errorf("store: create link: %w", err)
 	}
-	db.links.put(link.ID, link)
+	db.links.update(link.ID, link)
 	return link, created, nil
 }
 
@@ -192,9 +192,10 @@ func (db *DB) Link(ctx context.Context, linkID string) (Link, error) {
 	} else if ok {
 		return l, nil
 	}
+	mark := db.links.mark()
 	link, err := scanLink(db.linkStmt.QueryRowContext(ctx, linkID))
 	if err == nil {
-		db.links.put(link.ID, link)
+		db.links.fill(link.ID, link, mark)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return Link{}, err
@@ -376,7 +377,7 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: record state: %w", err)
 	}
-	db.links.put(link.ID, link)
+	db.links.update(link.ID, link)
 	return nil
 }
 
@@ -452,7 +453,7 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	if err := tx.Commit(); err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
 	}
-	db.links.put(link.ID, link)
+	db.links.update(link.ID, link)
 	return link, nil
 }
 
@@ -573,7 +574,7 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 		if err != nil {
 			return n, fmt.Errorf("store: move session links: %w", err)
 		}
-		db.links.put(l.ID, l)
+		db.links.update(l.ID, l)
 		db.changes.notify(l.ID) // the old session's pages no longer show it
 		n++
 	}

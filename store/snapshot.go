@@ -133,7 +133,7 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: complete fetch: %w", err)
 	}
-	db.links.put(link.ID, link)
+	db.links.update(link.ID, link)
 	db.snapshots.put(stored)
 	return nil
 }

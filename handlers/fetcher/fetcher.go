@@ -118,18 +118,22 @@ type fingerprint [sha256.Size]byte
 type job struct {
 	fp      fingerprint
 	loginID string // to call Flinks and to mask it out of stored bodies
-	ctx     context.Context
-	cancel  context.CancelFunc // also when every attached link went away
-	// flinksCtx is the Flinks call sequence's, under ctx: stopFlinks ends it
-	// when a webhook brought the data first (see Deliver).
-	flinksCtx  context.Context
-	stopFlinks context.CancelFunc
 
 	// Guarded by Fetcher.mu.
-	members map[string]*member     // link id → its attachment
-	done    bool                   // FetchCached returned; outcomes are being written
-	snap    *store.Snapshot        // set when done and the fetch succeeded
-	pushed  *flinks.AccountsDetail // the data a webhook brought while the fetch ran
+	//
+	// A job has no context of its own: one waiting for its next poll holds
+	// nothing but its state (10,000 waiting jobs held 15 MB of contexts).
+	// Each step runs on a context made for it, which stopStep ends.
+	//
+	// cancelled: the fetch was cancelled (its owner, or every attached link
+	// went away); flinksStopped: a webhook brought the data first (see
+	// Deliver). Either ends the Flinks call sequence.
+	cancelled, flinksStopped bool
+	stopStep                 context.CancelFunc     // while a step runs
+	members                  map[string]*member     // link id → its attachment
+	done                     bool                   // FetchCached returned; outcomes are being written
+	snap                     *store.Snapshot        // set when done and the fetch succeeded
+	pushed                   *flinks.AccountsDetail // the data a webhook brought while the fetch ran
 	// accounts is the AccountsFilter of the fetch: every account any link
 	// chose in Connect's account selector, or nil (all) when a link chose none.
 	accounts []string
@@ -323,7 +327,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		return
 	}
 	j := f.jobs[fp]
-	if j != nil && (j.done && j.snap == nil || j.ctx.Err() != nil) {
+	if j != nil && (j.done && j.snap == nil || f.stoppedLocked(j)) {
 		// That fetch failed and is only writing its outcome, or was
 		// cancelled and is ending: a link asking now ("Try again", or a new
 		// link) deserves a new try. The old job makes no more Flinks calls,
@@ -331,9 +335,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j = nil
 	}
 	if j == nil {
-		ctx, cancel := context.WithCancel(f.base)
-		j = &job{fp: fp, loginID: loginID, ctx: ctx, cancel: cancel, members: map[string]*member{}, dueIndex: -1}
-		j.flinksCtx, j.stopFlinks = context.WithCancel(ctx)
+		j = &job{fp: fp, loginID: loginID, members: map[string]*member{}, dueIndex: -1}
 		j.accounts = accountsFilter(links)
 		j.live = slices.ContainsFunc(links, func(l store.Link) bool { return l.Live })
 		j.timeout = f.opts.Timeout
@@ -476,8 +478,7 @@ func (f *Fetcher) Cancel(ctx context.Context, linkID string, fetch int) error {
 		delete(f.links, linkID)
 		if len(j.members) == 0 && !j.done {
 			f.log.Info("fetch cancelled by its owner", "link", linkID)
-			j.cancel()
-			f.wakeLocked(j)
+			f.cancelLocked(j)
 		}
 	}
 	return nil
@@ -496,9 +497,35 @@ func (f *Fetcher) drop(j *job, t target) {
 		delete(f.links, t.linkID)
 	}
 	if len(j.members) == 0 && !j.done {
-		j.cancel()
-		f.wakeLocked(j)
+		f.cancelLocked(j)
 	}
+}
+
+// cancelLocked stops the job's fetch: no more Flinks calls, and the links
+// stay as they are (whoever cancels writes their state); f.mu must be held.
+func (f *Fetcher) cancelLocked(j *job) {
+	j.cancelled = true
+	f.stopFlinksLocked(j)
+}
+
+// stopFlinksLocked ends the job's Flinks call sequence: the step running
+// now, or the next one at once; f.mu must be held.
+func (f *Fetcher) stopFlinksLocked(j *job) {
+	if j.stopStep != nil {
+		j.stopStep()
+	}
+	f.wakeLocked(j)
+}
+
+// stoppedLocked reports whether the job was cancelled or the fetcher is
+// stopping: what ended its calls was not Flinks. f.mu must be held.
+func (f *Fetcher) stoppedLocked(j *job) bool { return j.cancelled || f.base.Err() != nil }
+
+// jobStopped is stoppedLocked, taking f.mu.
+func (f *Fetcher) jobStopped(j *job) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stoppedLocked(j)
 }
 
 // writeState records u on one member; j.rec must be held.
@@ -513,7 +540,7 @@ func (f *Fetcher) writeOutcome(j *job, t target, u store.StateUpdate) {
 }
 
 func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func(func() error) error) {
-	err := try(func() error { return f.store.RecordState(context.WithoutCancel(j.ctx), t.linkID, t.fetch, u) })
+	err := try(func() error { return f.store.RecordState(context.WithoutCancel(f.base), t.linkID, t.fetch, u) })
 	switch {
 	case err == nil:
 		t.m.synced = true
@@ -528,9 +555,20 @@ func (f *Fetcher) writeStateWith(j *job, t target, u store.StateUpdate, try func
 // queued for its next poll, holding no goroutine meanwhile) or the fetch
 // ends, and then writes its outcome (see finish).
 func (f *Fetcher) step(j *job) {
+	ctx, stop := context.WithCancel(f.base)
+	defer stop()
 	f.mu.Lock()
 	from, resume, rec := j.checkpoint, j.resume, j.progress
+	if j.cancelled || j.flinksStopped {
+		stop() // stopped while it waited: the step only ends the fetch
+	}
+	j.stopStep = stop
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		j.stopStep = nil
+		f.mu.Unlock()
+	}()
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      j.timeout,
@@ -552,16 +590,17 @@ func (f *Fetcher) step(j *job) {
 	if from != nil {
 		opts.ResumeRequestID, opts.PendingSince = "", time.Time{}
 	}
-	detail, err := f.fl.FetchCached(j.flinksCtx, j.loginID, opts)
+	detail, err := f.fl.FetchCached(ctx, j.loginID, opts)
 	var parked *flinks.Parked
 	if errors.As(err, &parked) {
 		f.mu.Lock()
 		j.checkpoint = parked.Checkpoint
-		f.scheduleLocked(j, parked.Until)
-		f.mu.Unlock()
-		if j.flinksCtx.Err() != nil {
-			f.wake(j) // stopped while the step ran: end it now
+		due := parked.Until
+		if j.cancelled || j.flinksStopped {
+			due = time.Now() // stopped while the step ran: end it now
 		}
+		f.scheduleLocked(j, due)
+		f.mu.Unlock()
 		return
 	}
 	f.finish(j, rec, detail, err)
@@ -572,8 +611,6 @@ func (f *Fetcher) step(j *job) {
 // for them.
 func (f *Fetcher) finish(j *job, rec *recorder, detail *flinks.AccountsDetail, err error) {
 	defer f.wg.Done()
-	defer j.cancel()
-	defer j.stopFlinks()
 	j.rec.Lock()
 	defer j.rec.Unlock()
 	f.mu.Lock()
@@ -590,7 +627,7 @@ func (f *Fetcher) finish(j *job, rec *recorder, detail *flinks.AccountsDetail, e
 		snap = snapshotFrom(detail)
 		j.snap = &snap
 	}
-	interrupted := err != nil && j.ctx.Err() != nil
+	interrupted := err != nil && f.stoppedLocked(j)
 	if interrupted {
 		// Shutdown (or every link went away): leave the links unfinished so
 		// the next start resumes them.
@@ -642,7 +679,7 @@ func (f *Fetcher) finish(j *job, rec *recorder, detail *flinks.AccountsDetail, e
 				continue
 			}
 			err := f.persist(t.linkID, func() error {
-				return f.store.CompleteFetch(context.WithoutCancel(j.ctx), t.linkID, t.fetch, forLink(snap, t.m.accounts), note)
+				return f.store.CompleteFetch(context.WithoutCancel(f.base), t.linkID, t.fetch, forLink(snap, t.m.accounts), note)
 			})
 			if errors.Is(err, store.ErrInvalid) {
 				f.log.Error("fetch: save snapshot", "link", t.linkID, "err", err)
@@ -711,8 +748,8 @@ func (f *Fetcher) Deliver(ctx context.Context, loginID string, d *flinks.Account
 	f.mu.Lock()
 	if j := f.jobs[fp]; j != nil && !j.done && j.pushed == nil {
 		j.pushed = d
-		j.stopFlinks()
-		f.wakeLocked(j)
+		j.flinksStopped = true
+		f.stopFlinksLocked(j)
 		f.mu.Unlock()
 		return PushedToFetch, nil
 	}

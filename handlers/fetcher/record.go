@@ -42,7 +42,7 @@ func (r *recorder) call(c flinks.Call) {
 	r.j.rec.Lock()
 	defer r.j.rec.Unlock()
 	for _, t := range r.f.targets(r.j) {
-		err := r.f.store.RecordCall(context.WithoutCancel(r.j.ctx), t.linkID, t.fetch, sc)
+		err := r.f.store.RecordCall(context.WithoutCancel(r.f.base), t.linkID, t.fetch, sc)
 		switch {
 		case err == nil:
 		case errors.Is(err, store.ErrNotFound):
@@ -90,7 +90,7 @@ func (r *recorder) state(sc flinks.StateChange) {
 		if r.f.pushedTo(r.j) {
 			return // a webhook's data stopped the polling: that is the outcome
 		}
-		if ctxErr := r.j.ctx.Err(); ctxErr != nil && errors.Is(sc.Err, ctxErr) {
+		if errors.Is(sc.Err, context.Canceled) && r.f.jobStopped(r.j) {
 			// Stopped by shutdown, not by Flinks: the links stay unfinished
 			// and are resumed at the next start (see run).
 			return

@@ -80,17 +80,10 @@ func (f *Fetcher) abandonLocked(j *job) {
 	f.wg.Done()
 }
 
-// wake moves a queued job's step to now: its Flinks calls were stopped (a
-// cancel, the last link leaving, a webhook's data), and the step ends the
-// fetch (see finish) instead of waiting for its due time. Whoever stops a
-// job's calls wakes it.
-func (f *Fetcher) wake(j *job) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.wakeLocked(j)
-}
-
-// wakeLocked is wake with f.mu held.
+// wakeLocked moves a queued job's step to now: its Flinks calls were
+// stopped (a cancel, the last link leaving, a webhook's data), and the step
+// ends the fetch (see finish) instead of waiting for its due time. Whoever
+// stops a job's calls wakes it; f.mu must be held.
 func (f *Fetcher) wakeLocked(j *job) {
 	// At shutdown every job's context ends: the dispatcher lets them go.
 	if j.dueIndex >= 0 && f.base.Err() == nil {
