@@ -56,15 +56,13 @@ func (db *DB) Events(ctx context.Context, linkID string) ([]Event, error) {
 // insertEvent appends e (its ID ignored) to the timeline of e.LinkID and
 // returns its ID.
 func insertEvent(ctx context.Context, tx *sql.Tx, e Event) (int64, error) {
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
+	// RETURNING rather than LastInsertId, which Postgres's driver lacks.
+	var id int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO events (link_id, "fetch", at, state, request_id, polls, note, kind, args, error_code, error_message)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id`,
 		e.LinkID, e.Fetch, millis(e.At), e.State, e.RequestID, e.Polls, e.Note.Kind, e.Note.argsJSON(),
-		e.ErrorCode, e.ErrorMessage)
-	if err != nil {
-		return 0, fmt.Errorf("insert event: %w", err)
-	}
-	id, err := res.LastInsertId()
+		e.ErrorCode, e.ErrorMessage).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert event: %w", err)
 	}
@@ -142,23 +140,16 @@ func (db *DB) recordCall(ctx context.Context, linkID string, fetch int, c Call) 
 	}
 	// INSERT ... SELECT FROM links: one statement that inserts nothing for an unknown link, instead of
 	// a foreign key error to decode.
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO calls (link_id, fetch, at, endpoint, method, status_code, flinks_code, request_id, attempt,
+	var callID int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO calls (link_id, "fetch", at, endpoint, method, status_code, flinks_code, request_id, attempt,
 			duration_ns, err, body, body_of)
-		SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM links WHERE id = ?`,
+		SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM links WHERE id = ? RETURNING id`,
 		fetch, millis(c.At.UTC()), c.Endpoint, c.Method, c.StatusCode, c.FlinksCode, c.RequestID, c.Attempt,
-		int64(c.Duration), c.Err, body, bodyOf, linkID)
-	if err != nil {
-		return fmt.Errorf("store: record call: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: record call: %w", err)
-	}
-	if n == 0 {
+		int64(c.Duration), c.Err, body, bodyOf, linkID).Scan(&callID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	callID, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("store: record call: %w", err)
 	}

@@ -91,7 +91,7 @@ type NewLink struct {
 
 // linkColumns are the columns scanned by scanLink, in order. The LoginId columns are not among them.
 const linkColumns = `id, session_id, institution, tag, account_ids, state, request_id, polls, next_poll_at,
-	error_code, error_message, fetch, fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms, version,
+	error_code, error_message, "fetch", fetch_started_at, created_at, updated_at, live, pending_since, time_limit_ms, version,
 	last_event, last_call`
 
 // terminalStates is the SQL list of terminal states, for WHERE clauses.
@@ -143,7 +143,7 @@ func (db *DB) createLink(ctx context.Context, l NewLink) (link Link, created boo
 	// first; the transaction (BEGIN IMMEDIATE) makes the SELECT see the row that won.
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO links (id, session_id, login_key, login_enc, institution, tag, account_ids, state,
-			request_id, polls, next_poll_at, error_code, error_message, fetch, fetch_started_at, created_at, updated_at,
+			request_id, polls, next_poll_at, error_code, error_message, "fetch", fetch_started_at, created_at, updated_at,
 			time_limit_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0, NULL, '', '', 1, ?, ?, ?, ?)
 		ON CONFLICT (session_id, login_key) DO NOTHING`,
@@ -345,7 +345,7 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 	res, err := tx.ExecContext(ctx, `
 		UPDATE links SET state = ?, request_id = ?, polls = ?, next_poll_at = ?, error_code = ?, error_message = ?,
 			updated_at = ?, pending_since = CASE WHEN ? THEN coalesce(pending_since, ?) ELSE pending_since END
-		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates,
+		WHERE id = ? AND "fetch" = ? AND state NOT IN `+terminalStates,
 		u.State, u.RequestID, u.Polls, nullMillis(u.NextPollAt), errorCode, errorMessage, millis(now),
 		u.State == StatePending, millis(now),
 		linkID, fetch)
@@ -433,7 +433,7 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	link.ErrorCode, link.ErrorMessage = "", ""
 	link.FetchStartedAt, link.UpdatedAt, link.Live = now, now, live
 	_, err = tx.ExecContext(ctx, `
-		UPDATE links SET fetch = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
+		UPDATE links SET "fetch" = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
 			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL
 		WHERE id = ?`,
 		link.Fetch, link.State, millis(now), millis(now), live, linkID)
@@ -563,7 +563,9 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 	if from == "" || to == "" {
 		return 0, errors.New("store: move session links: empty session ID")
 	}
-	rows, err := db.db.QueryContext(ctx, `UPDATE OR IGNORE links SET session_id = ?, version = version + 1 WHERE session_id = ? RETURNING `+linkColumns, to, from)
+	rows, err := db.db.QueryContext(ctx, `UPDATE links SET session_id = ?, version = version + 1
+		WHERE session_id = ? AND NOT EXISTS (SELECT 1 FROM links o WHERE o.session_id = ? AND o.login_key = links.login_key)
+		RETURNING `+linkColumns, to, from, to)
 	if err != nil {
 		return 0, db.noteWrite(fmt.Errorf("store: move session links: %w", err))
 	}

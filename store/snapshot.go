@@ -100,7 +100,7 @@ func (db *DB) completeFetch(ctx context.Context, linkID string, fetch int, snap 
 	)
 	err = tx.QueryRowContext(ctx, `
 		UPDATE links SET state = ?, next_poll_at = NULL, error_code = '', error_message = '', updated_at = ?
-		WHERE id = ? AND fetch = ? AND state NOT IN `+terminalStates+`
+		WHERE id = ? AND "fetch" = ? AND state NOT IN `+terminalStates+`
 		RETURNING request_id, polls`,
 		StateReady, millis(now), linkID, fetch).Scan(&requestID, &polls)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -145,7 +145,7 @@ func replaceSnapshot(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
 		return fmt.Errorf("delete snapshot: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO snapshots (link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name,
+		INSERT INTO snapshots (link_id, "fetch", fetched_at, institution, institution_name, last_refresh, holder_name,
 			stale_code, unreadable_transactions)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		snap.LinkID, snap.Fetch, millis(snap.FetchedAt.UTC()), snap.Institution, snap.InstitutionName,
@@ -248,7 +248,7 @@ func readSnapshotOnly(ctx context.Context, tx *sql.Tx, linkID string, withTransa
 		lastRefresh sql.NullInt64
 	)
 	err := tx.QueryRowContext(ctx, `
-		SELECT link_id, fetch, fetched_at, institution, institution_name, last_refresh, holder_name,
+		SELECT link_id, "fetch", fetched_at, institution, institution_name, last_refresh, holder_name,
 			stale_code, unreadable_transactions
 		FROM snapshots WHERE link_id = ?`, linkID).
 		Scan(&s.LinkID, &s.Fetch, &fetchedAt, &s.Institution, &s.InstitutionName, &lastRefresh, &s.HolderName,

@@ -202,9 +202,9 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 // prepared on every reader connection it has run on, instead of SQLite
 // compiling the SQL again for each poll.
 const (
-	eventsSQL = `SELECT id, link_id, fetch, at, state, request_id, polls, note, kind, args, error_code, error_message
+	eventsSQL = `SELECT id, link_id, "fetch", at, state, request_id, polls, note, kind, args, error_code, error_message
 		FROM events WHERE link_id = ? ORDER BY id`
-	callsAfterSQL = `SELECT c.id, c.link_id, c.fetch, c.at, c.endpoint, c.method, c.status_code, c.flinks_code, c.request_id,
+	callsAfterSQL = `SELECT c.id, c.link_id, c."fetch", c.at, c.endpoint, c.method, c.status_code, c.flinks_code, c.request_id,
 			c.attempt, c.duration_ns, c.err, coalesce(b.body, c.body)
 		FROM calls c LEFT JOIN calls b ON b.id = c.body_of
 		WHERE c.link_id = ? AND c.id > ? ORDER BY c.id`

@@ -198,7 +198,7 @@ func TestOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("writer", conn, struct{ pragma, want string }{"query_only", "0"})
-		_, err = conn.ExecContext(ctx, `INSERT INTO events (link_id, fetch, at, state, request_id, polls, note, error_code, error_message)
+		_, err = conn.ExecContext(ctx, `INSERT INTO events (link_id, "fetch", at, state, request_id, polls, note, error_code, error_message)
 			VALUES ('no-such-link', 1, 0, 'received', '', 0, '', '', '')`)
 		if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
 			t.Errorf("writer: insert event of unknown link: err = %v, want a FOREIGN KEY error", err)
