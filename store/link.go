@@ -386,9 +386,10 @@ func (db *DB) recordState(ctx context.Context, linkID string, fetch int, u State
 // it are out of date), and returns it as it is now, for the link cache.
 func touch(ctx context.Context, tx *sql.Tx, linkID string, eventID, callID int64, bump bool) (Link, error) {
 	return scanLink(tx.QueryRowContext(ctx, `
-		UPDATE links SET last_event = max(last_event, ?), last_call = max(last_call, ?),
+		UPDATE links SET last_event = CASE WHEN ? > last_event THEN ? ELSE last_event END,
+			last_call = CASE WHEN ? > last_call THEN ? ELSE last_call END,
 			version = version + CASE WHEN ? THEN 1 ELSE 0 END
-		WHERE id = ? RETURNING `+linkColumns, eventID, callID, bump, linkID))
+		WHERE id = ? RETURNING `+linkColumns, eventID, eventID, callID, callID, bump, linkID))
 }
 
 // StartNewFetch begins a new fetch generation for a link, after the person clicked "Try again" or

@@ -49,7 +49,7 @@ var (
 	ErrKeyMismatch = errors.New("store: key does not match this database")
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Labels for deriving independent sub-keys from the one key the app keeps on disk: a key is never
@@ -74,6 +74,8 @@ const bodyLimit = 256 << 10
 // connections; in WAL mode they never wait for the writer.
 type DB struct {
 	db     *sql.DB // the writer: one connection, BEGIN IMMEDIATE
+	// postgres: the database is a Postgres server (see postgres.go).
+	postgres bool
 	ro     *sql.DB // readers: query_only, deferred transactions
 	now    func() time.Time
 	aead   cipher.AEAD // encrypts LoginIds at rest
@@ -117,49 +119,24 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("store: open: key is %d bytes, want %d", len(key), KeySize)
 	}
-	// ":memory:" would give every pooled connection its own empty database.
-	if path == "" || strings.HasPrefix(path, ":memory:") {
-		return nil, fmt.Errorf("store: open: need a file path, got %q", path)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	// SQLite would create the file 0644; creating it first makes it (and the -wal and -shm files,
-	// which SQLite creates with the database file's mode) private to the app's user.
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-
 	aead, err := newAEAD(derive(key, labelEncrypt))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	sqlDB, err := sql.Open("sqlite3", dsn(abs, false))
+	var sqlDB, roDB *sql.DB
+	postgres := IsPostgresURL(path)
+	if postgres {
+		sqlDB, roDB, err = openPostgres(path)
+	} else {
+		sqlDB, roDB, err = openSQLite(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	roDB, err := sql.Open("sqlite3", dsn(abs, true))
-	if err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	// A bounded reader pool whose connections stay open: database/sql keeps
-	// only 2 idle by default, so under load readers were opened and closed
-	// by the hundred.
-	roDB.SetMaxOpenConns(Readers)
-	roDB.SetMaxIdleConns(Readers)
-	roDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{
 		db:        sqlDB,
 		ro:        roDB,
+		postgres:  postgres,
 		now:       time.Now,
 		aead:      aead,
 		macKey:    derive(key, labelMAC),
@@ -185,7 +162,7 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	// The one writer connection stays open: max_page_count belongs to it.
 	sqlDB.SetConnMaxIdleTime(0)
 	sqlDB.SetConnMaxLifetime(0)
-	if db.maxSize > 0 {
+	if db.maxSize > 0 && !postgres {
 		if err := db.SetMaxSize(ctx, db.maxSize); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store: open: %w", err)
@@ -196,6 +173,47 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	return db, nil
+}
+
+// openSQLite opens the writer and reader pools on the SQLite file at path,
+// creating the file (and its folder) private to the app's user.
+func openSQLite(path string) (writer, readers *sql.DB, err error) {
+	// ":memory:" would give every pooled connection its own empty database.
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, nil, fmt.Errorf("need a file path, got %q", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, nil, err
+	}
+	// SQLite would create the file 0644; creating it first makes it (and the -wal and -shm files,
+	// which SQLite creates with the database file's mode) private to the app's user.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, nil, err
+	}
+	writer, err = sql.Open("sqlite3", dsn(abs, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	readers, err = sql.Open("sqlite3", dsn(abs, true))
+	if err != nil {
+		writer.Close()
+		return nil, nil, err
+	}
+	// A bounded reader pool whose connections stay open: database/sql keeps
+	// only 2 idle by default, so under load readers were opened and closed
+	// by the hundred.
+	readers.SetMaxOpenConns(Readers)
+	readers.SetMaxIdleConns(Readers)
+	readers.SetConnMaxIdleTime(5 * time.Minute)
+	return writer, readers, nil
 }
 
 // The reads of a live page, prepared once: database/sql keeps each one
@@ -269,7 +287,8 @@ func (db *DB) noteWrite(err error) error {
 	case err == nil:
 		db.writeErr.Store(nil)
 	case errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr ||
-		se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen):
+		se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen),
+		postgresDiskFailure(err):
 		db.writeErr.Store(&err)
 	}
 	return err
@@ -322,12 +341,16 @@ func dsn(path string, readOnly bool) string {
 
 // migrate applies the embedded migrations that have not been applied yet.
 func (db *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	dir, dialect := "migrations", goose.DialectSQLite3
+	if db.postgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return err
 	}
 	// Not goose's global registry of Go migrations: it is package-level state we don't use.
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.db, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(dialect, db.db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -15,7 +15,33 @@ import (
 
 	"flinkslink/flinks/flinkstest"
 	"flinkslink/store"
+	"flinkslink/store/pgtest"
 )
+
+// onPostgres runs the suite on Postgres (FLINKSLINK_TEST_DB=postgres, as
+// make test does after the SQLite run): each test gets a database of its
+// own on a throwaway cluster.
+var onPostgres = os.Getenv("FLINKSLINK_TEST_DB") == "postgres"
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// location is where a test's new database is: a file in a temporary
+// folder, or a new database on the Postgres cluster.
+func location(tb testing.TB) string {
+	if onPostgres {
+		return pgtest.NewDatabase(tb)
+	}
+	return filepath.Join(tb.TempDir(), "app.db")
+}
+
+// sqliteOnly skips a test about the SQLite file itself (its path, modes,
+// page cap, pools) when the suite runs on Postgres.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if onPostgres {
+		t.Skip("about the SQLite file")
+	}
+}
 
 // newClock is a test clock pinned until advanced.
 func newClock() *flinkstest.Clock {
@@ -44,7 +70,7 @@ func mustOpen(tb testing.TB, path string, opts ...store.Option) *store.DB {
 func newDB(tb testing.TB) (*store.DB, *flinkstest.Clock) {
 	tb.Helper()
 	clk := newClock()
-	return mustOpen(tb, filepath.Join(tb.TempDir(), "app.db"), store.WithNow(clk.Now)), clk
+	return mustOpen(tb, location(tb), store.WithNow(clk.Now)), clk
 }
 
 // mustCreate creates a link for sessionID and loginID.
@@ -84,6 +110,7 @@ func TestOpen(t *testing.T) {
 	t.Parallel()
 
 	t.Run("CreatesPrivateDirAndFileAndMigrates", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		dir := filepath.Join(t.TempDir(), "data", "nested")
 		path := filepath.Join(dir, "app.db")
@@ -121,7 +148,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("ReopenMigratesNothingAndKeepsData", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "app.db")
+		path := location(t)
 		clk := newClock()
 		ctx := t.Context()
 
@@ -169,6 +196,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("EveryPooledConnectionHasTheSettings", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		db, _ := newDB(t)
 		ctx := t.Context()
@@ -263,6 +291,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("RejectsKeyOfWrongLength", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		for _, size := range []int{0, 16, 31, 33, 64} {
 			dir := filepath.Join(t.TempDir(), "data")
@@ -280,7 +309,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("RejectsKeyOfAnotherDatabase", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "app.db")
+		path := location(t)
 		db, err := store.Open(t.Context(), path, testKey(1))
 		if err != nil {
 			t.Fatal(err)
@@ -296,6 +325,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("RejectsInMemory", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		for _, path := range []string{"", ":memory:"} {
 			db, err := store.Open(t.Context(), path, testKey(1))
@@ -307,6 +337,7 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("PathWithSpecialCharacters", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "a b?c#d%20", "app.db")
 		db := mustOpen(t, path)
@@ -411,6 +442,7 @@ func TestLoginID(t *testing.T) {
 // TestReaderPoolIsBoundedAndKept: 64 concurrent readers share at most
 // store.Readers connections, and none is closed and reopened for being idle.
 func TestReaderPoolIsBoundedAndKept(t *testing.T) {
+	sqliteOnly(t)
 	db, _ := newDB(t)
 	link := mustCreate(t, db, "s1", "login-1")
 	var wg sync.WaitGroup
