@@ -35,8 +35,10 @@ vet: assets ## go vet
 lint: assets ## staticcheck
 	go tool staticcheck ./...
 
-test: assets check-generated vet lint ## every check and every test (race detector on)
+test: assets check-generated vet lint ## every check and every test (race detector on); the store and fetch suites again on Postgres
 	go test -race -count=1 -timeout 20m ./...
+	@# The same store and fetch suites on a throwaway Postgres cluster (store/pgtest: Debian's postgresql).
+	FLINKSLINK_TEST_DB=postgres go test -race -count=1 -timeout 10m ./store/ ./handlers/fetcher/
 
 bench: assets ## the README's performance figures: load generators and Chromium against a fake Flinks (about 5 minutes)
 	go test -c -tags bench -o bin/bench.test .

@@ -73,13 +73,13 @@ const bodyLimit = 256 << 10
 // time out with "database is locked". Reads go through ro, many query-only
 // connections; in WAL mode they never wait for the writer.
 type DB struct {
-	db     *sql.DB // the writer: one connection, BEGIN IMMEDIATE
+	db *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	// postgres: the database is a Postgres server (see postgres.go).
 	postgres bool
-	ro     *sql.DB // readers: query_only, deferred transactions
-	now    func() time.Time
-	aead   cipher.AEAD // encrypts LoginIds at rest
-	macKey []byte      // keys the LoginId fingerprint
+	ro       *sql.DB // readers: query_only, deferred transactions
+	now      func() time.Time
+	aead     cipher.AEAD // encrypts LoginIds at rest
+	macKey   []byte      // keys the LoginId fingerprint
 	// maxSize caps the database file (WithMaxSize); 0: no cap.
 	maxSize int64
 	// writeErr is the disk failure of the last write (full, I/O error,
@@ -255,7 +255,13 @@ var ErrInvalid = errors.New("store: invalid data")
 // SetMaxSize caps the database file at about maxBytes from now on (0: no
 // cap); the file never shrinks below its current size by it. Writes that
 // would grow it past the cap fail like writes to a full disk.
+//
+// On Postgres it is not supported: the server's disk is the server's to
+// bound (see README, Running more than one instance).
 func (db *DB) SetMaxSize(ctx context.Context, maxBytes int64) error {
+	if db.postgres {
+		return fmt.Errorf("store: set max size: %w on Postgres", errors.ErrUnsupported)
+	}
 	var pageSize int64
 	if err := db.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
 		return fmt.Errorf("store: set max size: %w", err)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,7 +55,7 @@ func faultFixture(t *testing.T, up *flinkstest.Server) (*flinks.Client, *store.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
+	db, err := store.Open(t.Context(), storeLocation(t), make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +446,7 @@ func TestResumedFetchKeepsItsTimeLimit(t *testing.T) {
 	client, _, _ := faultFixture(t, up)
 	twoMinutesAgo := time.Now().Add(-2 * time.Minute)
 	clock := twoMinutesAgo
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32),
+	db, err := store.Open(t.Context(), storeLocation(t), make([]byte, 32),
 		store.WithNow(func() time.Time { return clock }))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"flinkslink/flinks"
 	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
+	"flinkslink/store/pgtest"
 )
 
 const loginID = "5602459c-f6d0-4ca0-6750-08dccdcadcc0"
@@ -34,9 +36,24 @@ func (f *fakeFlinks) FetchCached(ctx context.Context, id string, opts flinks.Fet
 
 func amount(cents int64) *flinks.Amount { a := flinks.Amount(cents); return &a }
 
+// onPostgres runs the fetcher's suite on Postgres (FLINKSLINK_TEST_DB=postgres,
+// as make test does after the SQLite run).
+var onPostgres = os.Getenv("FLINKSLINK_TEST_DB") == "postgres"
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// storeLocation is where a test's store is: a SQLite file in a temporary
+// folder, or a new database on the throwaway Postgres cluster.
+func storeLocation(t *testing.T) string {
+	if onPostgres {
+		return pgtest.NewDatabase(t)
+	}
+	return filepath.Join(t.TempDir(), "app.db")
+}
+
 func openStore(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), make([]byte, 32))
+	db, err := store.Open(t.Context(), storeLocation(t), make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
