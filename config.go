@@ -19,6 +19,9 @@ import (
 type config struct {
 	Addr           string
 	DBPath         string
+	// DatabaseURL (DATABASE_URL) is a Postgres server shared by every
+	// instance; empty: the SQLite file at DBPath.
+	DatabaseURL string
 	APIURL         *url.URL // nil: the embedded sandbox
 	ConnectURL     *url.URL // nil: the embedded sandbox's Connect
 	APIKey         string
@@ -88,6 +91,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.PollTimeout, err = duration(getenv, "FLINKS_POLL_TIMEOUT", 30*time.Minute); err != nil {
 		return c, err
 	}
+	if c.DatabaseURL = strings.TrimSpace(getenv("DATABASE_URL")); c.DatabaseURL != "" {
+		if !store.IsPostgresURL(c.DatabaseURL) {
+			return c, errors.New("DATABASE_URL: must be a postgres:// (or postgresql://) URL; without it the app uses the SQLite file at DB_PATH")
+		}
+		if _, err := url.Parse(c.DatabaseURL); err != nil {
+			return c, errors.New("DATABASE_URL: not a URL")
+		}
+		// Key files beside a local database cannot be shared: every instance
+		// must decrypt the same LoginIds and read the same session cookies.
+		for _, v := range []struct{ name, value string }{{"SESSION_SECRET", c.SessionSecret}, {"LOGINID_KEY", c.LoginIDKey}} {
+			if v.value == "" {
+				return c, fmt.Errorf("%s: required with DATABASE_URL: every instance must share it (a key file beside one instance cannot be shared)", v.name)
+			}
+		}
+	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		return c, errors.New("SESSION_SECRET: must be at least 32 characters")
 	}
@@ -156,6 +174,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("DB_MAX_MB: %q is not a whole number of megabytes from 1 to 1048576", s)
 		}
 		c.DBMaxBytes = mb << 20
+		if c.DatabaseURL != "" {
+			return c, errors.New("DB_MAX_MB: caps the SQLite file only; a Postgres server bounds its own disk")
+		}
 	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

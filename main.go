@@ -105,7 +105,14 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DBPath, loginKey, store.WithMaxSize(cfg.DBMaxBytes))
+	dbLocation, dbShown := cfg.DBPath, cfg.DBPath
+	if cfg.DatabaseURL != "" {
+		dbLocation = cfg.DatabaseURL
+		if u, err := url.Parse(cfg.DatabaseURL); err == nil {
+			dbShown = u.Redacted() // no password in the log
+		}
+	}
+	db, err := store.Open(ctx, dbLocation, loginKey, store.WithMaxSize(cfg.DBMaxBytes))
 	if err != nil {
 		return err
 	}
@@ -237,7 +244,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	srv.RegisterOnShutdown(h.Drain)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lot) }()
-	log.Info("listening", "url", base, "db", cfg.DBPath)
+	log.Info("listening", "url", base, "db", dbShown)
 
 	n, err := f.Resume(ctx)
 	if err != nil {

@@ -107,10 +107,21 @@ func (c *newest[T]) forget(id string) {
 }
 
 // drop removes the link's entry, whatever it holds: the next read fills it.
+// A read already under way does not: it may hold the row from before the
+// change that made the entry go.
 func (c *newest[T]) drop(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, id)
+	c.gen++
+}
+
+// clear forgets every entry, tombstones included.
+func (c *newest[T]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+	c.gen++ // reads under way must not add what they read before this
 }
 
 // The caches' bounds. A link is about 1 KB; a snapshot is kept only up to
@@ -150,16 +161,28 @@ func (c *snapshotCache) get(linkID string) (Snapshot, bool, bool) {
 	return s, ok, deleted
 }
 
-// put keeps s unless it is too large to keep, in which case an older
-// snapshot of the link is dropped too.
+// put keeps s, written by this process, unless it is too large to keep, in
+// which case an older snapshot of the link is dropped too.
 func (c *snapshotCache) put(s Snapshot) {
-	rows := len(s.Accounts)
-	for _, a := range s.Accounts {
-		rows += len(a.Transactions)
-	}
-	if rows > maxCachedRows {
+	if tooLarge(s) {
 		c.drop(s.LinkID)
 		return
 	}
 	c.newest.put(s.LinkID, s)
+}
+
+// fill keeps s, read since mark, as newest.fill does.
+func (c *snapshotCache) fill(s Snapshot, mark uint64) {
+	if !tooLarge(s) {
+		c.newest.fill(s.LinkID, s, mark)
+	}
+}
+
+// tooLarge reports a snapshot with more rows than a cached one may have.
+func tooLarge(s Snapshot) bool {
+	rows := len(s.Accounts)
+	for _, a := range s.Accounts {
+		rows += len(a.Transactions)
+	}
+	return rows > maxCachedRows
 }

@@ -98,7 +98,32 @@ func (db *DB) Notify(linkID string) {
 // write that committed changed the link.
 func (db *DB) notified(linkID string, err error) error {
 	if err == nil {
-		db.changes.notify(linkID)
+		db.changed(linkID)
 	}
 	return err
+}
+
+// changed wakes the link's waiters here and, on Postgres, tells the other
+// instances (see publish).
+func (db *DB) changed(linkID string) {
+	db.changes.notify(linkID)
+	if db.postgres {
+		db.publish(linkID)
+	}
+}
+
+// notifyAll wakes every waiter and forgets every cached link and snapshot:
+// changes from elsewhere may have been missed (a lost LISTEN connection).
+func (db *DB) notifyAll() {
+	db.links.clear()
+	db.snapshots.clear()
+	db.changes.mu.Lock()
+	all := db.changes.waiters
+	db.changes.waiters = nil
+	db.changes.mu.Unlock()
+	for _, set := range all {
+		for w := range set {
+			w.fn()
+		}
+	}
 }

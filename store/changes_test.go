@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"flinkslink/store"
+	"flinkslink/store/pgtest"
 )
 
 // Every write a page shows moves the link's Version and wakes its watchers;
@@ -78,5 +81,44 @@ func TestWatchWakesOnEveryChange(t *testing.T) {
 	case <-ch:
 		t.Error("a refused write woke the watcher")
 	default:
+	}
+}
+
+// On Postgres, a change one instance stores wakes the readers waiting on
+// another (LISTEN/NOTIFY), and that instance reads the new state, not the
+// one it had cached.
+func TestChangesReachAnotherInstance(t *testing.T) {
+	if !onPostgres {
+		t.Skip("one instance on SQLite")
+	}
+	url := pgtest.NewDatabase(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	l := mustCreate(t, a, "s1", "login-1")
+	if _, err := b.Link(t.Context(), l.ID); err != nil { // b caches it
+		t.Fatal(err)
+	}
+	var lat []time.Duration
+	for i := range 20 {
+		changed, stop := b.Watch(l.ID)
+		start := time.Now()
+		if err := a.RecordState(t.Context(), l.ID, 1, store.StateUpdate{State: store.StatePending, RequestID: "r1", Polls: i + 1}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-changed:
+			lat = append(lat, time.Since(start))
+		case <-time.After(time.Minute): // a hang guard
+			t.Fatalf("change %d did not reach the other instance", i+1)
+		}
+		stop()
+		got, err := b.Link(t.Context(), l.ID)
+		if err != nil || got.Polls != i+1 {
+			t.Fatalf("the other instance reads polls %d (%v), want %d", got.Polls, err, i+1)
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("a change on one instance woke a reader on another: median %v, max %v (20 changes)", lat[len(lat)/2], lat[len(lat)-1])
+	if err := b.Listening(); err != nil {
+		t.Errorf("Listening: %v", err)
 	}
 }

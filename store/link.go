@@ -475,7 +475,7 @@ func (db *DB) DeleteLink(ctx context.Context, linkID string) error {
 	}
 	db.links.forget(linkID)
 	db.snapshots.forget(linkID)
-	db.changes.notify(linkID)
+	db.changed(linkID)
 	return nil
 }
 
@@ -578,7 +578,7 @@ func (db *DB) MoveSessionLinks(ctx context.Context, from, to string) (int, error
 			return n, fmt.Errorf("store: move session links: %w", err)
 		}
 		db.links.update(l.ID, l)
-		db.changes.notify(l.ID) // the old session's pages no longer show it
+		db.changed(l.ID) // the old session's pages no longer show it
 		n++
 	}
 	if err := rows.Err(); err != nil {

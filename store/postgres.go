@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -121,4 +123,114 @@ func postgresDiskFailure(err error) bool {
 		return true
 	}
 	return false
+}
+
+// startListening starts the listener on its own connection and waits until
+// it listens.
+func (db *DB) startListening(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	id := make([]byte, 8)
+	rand.Read(id)
+	db.instance = hex.EncodeToString(id)
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopListening, db.listening = stop, make(chan struct{})
+	ready := make(chan error, 1)
+	go db.listen(lctx, cfg, ready)
+	select {
+	case err := <-ready:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// changesChannel is the Postgres channel on which instances tell each other
+// which link changed. A payload is "instance:linkID".
+const changesChannel = "flinkslink_links"
+
+// publish tells the other instances that the link changed (NOTIFY): their
+// waiting status requests read it again, and their caches forget it. It runs
+// after the write's commit, on a reader connection, so that the writer's
+// queue does not wait for it; a lost notification only delays a page until
+// its wait runs out.
+func (db *DB) publish(linkID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := db.ro.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, db.instance+":"+linkID); err != nil {
+		db.listenErr.Store(&err)
+	}
+}
+
+// listen receives the other instances' changes until ctx ends, reconnecting
+// after a failure. After a reconnection it wakes every waiter and forgets
+// its caches: notifications sent meanwhile are lost.
+func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- error) {
+	defer close(db.listening)
+	backoff := 100 * time.Millisecond
+	first := true
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			_, err = conn.Exec(ctx, "LISTEN "+changesChannel)
+		}
+		if first {
+			ready <- err
+			first = false
+			if err != nil {
+				if conn != nil {
+					conn.Close(context.Background())
+				}
+				return
+			}
+		} else if err == nil {
+			db.notifyAll() // what came while we were not listening is lost
+		}
+		if err == nil {
+			db.listenErr.Store(nil)
+			backoff = 100 * time.Millisecond
+			err = db.receive(ctx, conn)
+		}
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		db.listenErr.Store(&err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// receive hands each notification of another instance to Notify.
+func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
+	own := db.instance + ":"
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(n.Payload, own) {
+			continue // our own write: already notified here
+		}
+		if _, linkID, ok := strings.Cut(n.Payload, ":"); ok && linkID != "" {
+			db.Notify(linkID)
+		}
+	}
+}
+
+// Listening returns why this instance does not hear the others' changes
+// now (its LISTEN connection is down, or a NOTIFY failed), or nil. Always
+// nil on SQLite, where there are no others.
+func (db *DB) Listening() error {
+	if p := db.listenErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

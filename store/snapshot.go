@@ -197,6 +197,7 @@ func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
 	}
 	// A read transaction so that the three queries see the same snapshot even if CompleteFetch replaces
 	// it meanwhile; on the reader pool, it never waits for the writer.
+	mark := db.snapshots.mark()
 	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("store: snapshot: %w", err)
@@ -211,7 +212,7 @@ func (db *DB) Snapshot(ctx context.Context, linkID string) (Snapshot, error) {
 	if err := tx.Commit(); err != nil {
 		return Snapshot{}, fmt.Errorf("store: snapshot: %w", err)
 	}
-	db.snapshots.put(snap)
+	db.snapshots.fill(snap, mark)
 	snap.Accounts = slices.Clone(snap.Accounts) // the cache keeps its own
 	return snap, nil
 }

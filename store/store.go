@@ -76,6 +76,13 @@ type DB struct {
 	db *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	// postgres: the database is a Postgres server (see postgres.go).
 	postgres bool
+	// instance names this process in its change notifications (Postgres).
+	instance string
+	// listenErr is why the LISTEN connection is down (Postgres); see Listening.
+	listenErr atomic.Pointer[error]
+	// stopListening ends the listener; listening is closed when it has.
+	stopListening context.CancelFunc
+	listening     chan struct{}
 	ro       *sql.DB // readers: query_only, deferred transactions
 	now      func() time.Time
 	aead     cipher.AEAD // encrypts LoginIds at rest
@@ -171,6 +178,12 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if postgres {
+		if err := db.startListening(ctx, path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open: listen: %w", err)
+		}
 	}
 	return db, nil
 }
@@ -392,6 +405,10 @@ func (db *DB) checkKey(ctx context.Context, check []byte) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.stopListening != nil {
+		db.stopListening()
+		<-db.listening
+	}
 	for _, st := range []*sql.Stmt{db.eventsStmt, db.callsAfterStmt, db.linkStmt} {
 		if st != nil {
 			st.Close()
