@@ -17,11 +17,11 @@ import (
 
 // config is the app's configuration, read from the environment (see README).
 type config struct {
-	Addr           string
-	DBPath         string
+	Addr   string
+	DBPath string
 	// DatabaseURL (DATABASE_URL) is a Postgres server shared by every
 	// instance; empty: the SQLite file at DBPath.
-	DatabaseURL string
+	DatabaseURL    string
 	APIURL         *url.URL // nil: the embedded sandbox
 	ConnectURL     *url.URL // nil: the embedded sandbox's Connect
 	APIKey         string
