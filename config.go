@@ -21,7 +21,10 @@ type config struct {
 	DBPath string
 	// DatabaseURL (DATABASE_URL) is a Postgres server shared by every
 	// instance; empty: the SQLite file at DBPath.
-	DatabaseURL    string
+	DatabaseURL string
+	// FetchLease (FETCH_LEASE) is how long a card's fetch lease lasts
+	// unless renewed: how soon another instance takes over a dead one's.
+	FetchLease     time.Duration
 	APIURL         *url.URL // nil: the embedded sandbox
 	ConnectURL     *url.URL // nil: the embedded sandbox's Connect
 	APIKey         string
@@ -105,6 +108,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 				return c, fmt.Errorf("%s: required with DATABASE_URL: every instance must share it (a key file beside one instance cannot be shared)", v.name)
 			}
 		}
+	}
+	if c.FetchLease, err = duration(getenv, "FETCH_LEASE", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.FetchLease < time.Second {
+		return c, errors.New("FETCH_LEASE: must be at least 1s")
 	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		return c, errors.New("SESSION_SECRET: must be at least 32 characters")

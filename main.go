@@ -208,6 +208,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	defer cancelFetches()
 	f := fetcher.New(fetchCtx, log, db, client, fetcher.Options{
 		PollInterval: cfg.PollInterval, Timeout: cfg.PollTimeout, DaysOfTransactions: cfg.Days,
+		LeaseTTL: cfg.FetchLease,
 	})
 
 	assets, err := fs.Sub(static.FS, ".")
@@ -219,6 +220,7 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	}
 	views.SetAssetVersion(strconv.FormatInt(time.Now().Unix(), 36))
 	hcfg.WebhookSecret, hcfg.Webhooks = webhookSecret, f
+	hcfg.Workers = f
 	hcfg.SessionKey = derive(sessionKey, "session-rotation") // shared by every instance with the same SESSION_SECRET
 	h := handlers.New(log, hcfg, db, f, tokens, cookies)
 	h.Routes(e, assets)
@@ -278,6 +280,11 @@ func runApp(ctx context.Context, cfg config, log *slog.Logger, ready chan<- stri
 	go func() { f.Wait(); close(stopped) }()
 	select {
 	case <-stopped:
+		// Hand the fetch leases back: another instance takes the fetches
+		// over at its next sweep instead of when the leases run out.
+		if err := f.Release(shutdownCtx); err != nil {
+			log.Warn("fetch leases not handed back; they run out in FETCH_LEASE", "err", err)
+		}
 	case <-shutdownCtx.Done():
 		log.Warn("fetches still stopping at the shutdown deadline; they resume at the next start")
 	}

@@ -23,6 +23,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"flinkslink/store"
+	"flinkslink/store/pgtest"
 )
 
 // TestMain lets the test binary stand in for the app's binary: started with
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m) // stops the throwaway Postgres, if a test started it
 }
 
 // appProcess is the app running as a child process.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"flinkslink/handlers/fetcher"
 	"flinkslink/handlers/parking"
 	"flinkslink/store"
 	"flinkslink/views"
@@ -25,6 +26,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Writable is the disk failure of the last write, nil when it succeeded.
 	Writable() error
+	// Listening is why changes from other instances do not reach this one
+	// now, or nil (store.DB.Listening).
+	Listening() error
 	CreateLink(ctx context.Context, l store.NewLink) (store.Link, bool, error)
 	LinkForSession(ctx context.Context, sessionID, linkID string) (store.Link, error)
 	LinksForSession(ctx context.Context, sessionID string) ([]store.Link, error)
@@ -86,6 +90,9 @@ type Config struct {
 	// LongPollWait is how long a link page's status request waits for a
 	// change before answering anyway; zero means DefaultLongPollWait.
 	LongPollWait time.Duration
+	// Workers reports the background fetches' health for /healthz; nil:
+	// not reported.
+	Workers interface{ Health() fetcher.Health }
 	// Parking holds waiting status requests with no goroutine (main wraps
 	// the server's listener in it); nil: each waits on a goroutine.
 	Parking *parking.Lot

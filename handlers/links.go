@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -225,11 +227,31 @@ func (h *Handler) sessionRows(c echo.Context) ([]views.LinkRow, error) {
 // balancer or an operator sees it.
 func (h *Handler) handleHealthz(c echo.Context) error {
 	if err := h.store.Ping(c.Request().Context()); err != nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the database does not answer").WithInternal(err)
 	}
 	if err := h.store.Writable(); err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the database cannot write").WithInternal(err)
 	}
+	lines := []string{"ok", "database: ok"}
+	if err := h.store.Listening(); err != nil {
+		// Degraded, not down: pages here see other instances' changes only
+		// when their wait runs out.
+		lines = append(lines, "changes from other instances: not received ("+err.Error()+")")
+	}
+	if h.cfg.Workers != nil {
+		w := h.cfg.Workers.Health()
+		if w.Late > stuckFetches {
+			return echo.NewHTTPError(http.StatusServiceUnavailable,
+				fmt.Sprintf("fetches are %s late: the workers are stuck", w.Late.Round(time.Second)))
+		}
+		lines = append(lines, fmt.Sprintf("fetches: %d (%d holding their lease), next step %s late",
+			w.Fetches, w.Leases, w.Late.Round(time.Millisecond)))
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.String(http.StatusOK, "ok")
+	return c.String(http.StatusOK, strings.Join(lines, "\n")+"\n")
 }
+
+// stuckFetches is how late the next fetch step may be before /healthz
+// fails: far past any load (10,000 fetches keep it under a second), so the
+// instance is taken out of rotation only when its workers are stuck.
+const stuckFetches = time.Minute

@@ -52,6 +52,17 @@ type Store interface {
 	CompleteFetch(ctx context.Context, linkID string, fetch int, snap store.Snapshot, note store.Note) error
 	Unfinished(ctx context.Context) ([]store.Link, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
+
+	// The leases that keep one call sequence per LoginId across instances
+	// (see lease.go and store.ClaimCard).
+	CardOf(loginID string) store.Card
+	ClaimCard(ctx context.Context, card store.Card, holder string, until time.Time) (bool, error)
+	RenewCards(ctx context.Context, holder string, until time.Time) (map[store.Card]bool, error)
+	ReleaseCard(ctx context.Context, card store.Card, holder string) error
+	ReleaseCards(ctx context.Context, holder string) error
+	Orphaned(ctx context.Context) ([]store.Link, error)
+	// Shared reports whether other instances use the database too.
+	Shared() bool
 }
 
 // Flinks runs Flinks' cached flow for one LoginId.
@@ -79,6 +90,10 @@ type Options struct {
 	// Workers bounds the fetch steps (Flinks call sequences) that run at
 	// once; default DefaultWorkers.
 	Workers int
+	// LeaseTTL is how long a card's lease lasts unless renewed: how soon
+	// another instance takes over the fetches of one that died; default
+	// DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // Fetcher starts and tracks background fetches, at most one per LoginId.
@@ -93,6 +108,10 @@ type Fetcher struct {
 	// fpKey keys the fingerprints that identify LoginIds in memory, so the
 	// maps below never hold a LoginId; random per process.
 	fpKey []byte
+	// holder names this process in the lease table; shared: other instances
+	// use the database too (see lease.go).
+	holder string
+	shared bool
 
 	mu    sync.Mutex
 	jobs  map[fingerprint]*job // the Flinks fetch of each LoginId
@@ -102,6 +121,7 @@ type Fetcher struct {
 	// state, and could run a second fetch after the first one ended.
 	starting map[string]int
 	stopped  bool // Wait was called: no new goroutine may start
+	renewing bool // the lease renewer runs
 	wg       sync.WaitGroup
 
 	// The jobs whose next step waits for its time (see schedule.go).
@@ -134,6 +154,11 @@ type job struct {
 	done                     bool                   // FetchCached returned; outcomes are being written
 	snap                     *store.Snapshot        // set when done and the fetch succeeded
 	pushed                   *flinks.AccountsDetail // the data a webhook brought while the fetch ran
+	// card is the LoginId's lease; leaseUntil is when this process's lease
+	// of it ends (zero: not claimed), lost that another instance took it.
+	card       store.Card
+	leaseUntil time.Time
+	lost       bool
 	// accounts is the AccountsFilter of the fetch: every account any link
 	// chose in Connect's account selector, or nil (all) when a link chose none.
 	accounts []string
@@ -183,9 +208,14 @@ func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Optio
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
 	}
-	return &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, fpKey: key,
+	f := &Fetcher{base: base, log: log, store: st, fl: fl, opts: opts, fpKey: key,
+		holder: holderID(), shared: st.Shared(),
 		jobs: map[fingerprint]*job{}, links: map[string]*job{}, starting: map[string]int{},
 		kick: make(chan struct{}, 1), slots: make(chan struct{}, opts.Workers)}
+	if f.shared {
+		go f.sweep()
+	}
+	return f
 }
 
 // Start runs fetch generation `fetch` of the link in the background and
@@ -226,8 +256,22 @@ func (f *Fetcher) Start(linkID string, fetch int) {
 // the same fetch, which keeps polling the Flinks request they were waiting
 // for when there is one (the client re-authorizes if it has expired). It
 // returns how many links were resumed.
+//
+// With a shared database it resumes only the links no instance fetches (see
+// store.Orphaned); alone, it first clears the leases its previous run left.
 func (f *Fetcher) Resume(ctx context.Context) (int, error) {
-	links, err := f.store.Unfinished(ctx)
+	if !f.shared {
+		if err := f.store.ReleaseCards(ctx, ""); err != nil {
+			return 0, fmt.Errorf("fetcher: resume: %w", err)
+		}
+	}
+	return f.resumeOrphans(ctx)
+}
+
+// resumeOrphans attaches the unfinished links nobody fetches to fetches of
+// this process, one per LoginId.
+func (f *Fetcher) resumeOrphans(ctx context.Context) (int, error) {
+	links, err := f.store.Orphaned(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("fetcher: resume: %w", err)
 	}
@@ -335,7 +379,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		j = nil
 	}
 	if j == nil {
-		j = &job{fp: fp, loginID: loginID, members: map[string]*member{}, dueIndex: -1}
+		j = &job{fp: fp, loginID: loginID, card: f.store.CardOf(loginID), members: map[string]*member{}, dueIndex: -1}
 		j.accounts = accountsFilter(links)
 		j.live = slices.ContainsFunc(links, func(l store.Link) bool { return l.Live })
 		j.timeout = f.opts.Timeout
@@ -563,12 +607,32 @@ func (f *Fetcher) step(j *job) {
 		stop() // stopped while it waited: the step only ends the fetch
 	}
 	j.stopStep = stop
+	stopped := j.cancelled || j.flinksStopped
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
 		j.stopStep = nil
 		f.mu.Unlock()
 	}()
+	if !stopped {
+		// No Flinks call without the card's lease: another instance may run it.
+		held, err := f.holdLease(ctx, j)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Error("fetch: claim lease", "err", err)
+			}
+			f.mu.Lock()
+			f.scheduleLocked(j, time.Now().Add(f.pollInterval())) // try again
+			f.mu.Unlock()
+			return
+		}
+		if !held {
+			f.log.Info("fetch: another instance runs this card's fetch", "links", len(f.targets(j)))
+			f.heldElsewhere(j)
+			return
+		}
+		f.attachNewcomers(ctx, j)
+	}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,
 		Timeout:      j.timeout,
@@ -611,6 +675,7 @@ func (f *Fetcher) step(j *job) {
 // for them.
 func (f *Fetcher) finish(j *job, rec *recorder, detail *flinks.AccountsDetail, err error) {
 	defer f.wg.Done()
+	defer f.releaseLease(j)
 	j.rec.Lock()
 	defer j.rec.Unlock()
 	f.mu.Lock()

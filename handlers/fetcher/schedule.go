@@ -138,3 +138,27 @@ func (f *Fetcher) dispatch() {
 		}()
 	}
 }
+
+// Health is what /healthz says of the background fetches.
+type Health struct {
+	Fetches int           // Flinks fetches in this process (one per LoginId)
+	Leases  int           // of them, those holding their card's lease
+	Late    time.Duration // how far past its due time the next step is (0: none due)
+}
+
+// Health reports the fetches' state now. Late grows when every worker slot
+// is busy for long, or the dispatcher is stuck.
+func (f *Fetcher) Health() Health {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := Health{Fetches: len(f.jobs)}
+	for _, j := range f.jobs {
+		if !j.leaseUntil.IsZero() && !j.lost {
+			h.Leases++
+		}
+	}
+	if len(f.due) > 0 {
+		h.Late = max(time.Since(f.due[0].dueAt), 0)
+	}
+	return h
+}

@@ -1,0 +1,193 @@
+package fetcher
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"flinkslink/store"
+)
+
+// DefaultLeaseTTL is how long a card's lease lasts unless renewed: when an
+// instance dies, another takes its fetches over after at most this long
+// (plus a sweep, a sixth of it).
+const DefaultLeaseTTL = 30 * time.Second
+
+// Leases make "one Flinks call sequence per LoginId" hold across instances
+// (store.ClaimCard). A job claims its card before its first step; while this
+// process holds cards, one goroutine renews them all every third of the
+// lease (one UPDATE), and a job whose card was taken over (this process was
+// too late) stops without touching its links. A finished job gives its card
+// back. With a shared database (Postgres), another goroutine sweeps every
+// sixth of the lease for unfinished links whose card nobody holds (their
+// instance died or stopped) and fetches them here; and each step attaches the
+// card's links that another instance received while this one fetched it.
+
+// holderID names this process in the lease table.
+func holderID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+func (f *Fetcher) leaseTTL() time.Duration {
+	if f.opts.LeaseTTL > 0 {
+		return f.opts.LeaseTTL
+	}
+	return DefaultLeaseTTL
+}
+
+// holdLease makes sure the job holds its card's lease before a step, and
+// reports whether it does. false with a nil error: another instance runs
+// this card's fetch.
+func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
+	now := time.Now()
+	f.mu.Lock()
+	fresh := j.leaseUntil.After(now.Add(f.leaseTTL() / 2))
+	f.mu.Unlock()
+	if fresh {
+		return true, nil // the renewer keeps it
+	}
+	until := now.Add(f.leaseTTL())
+	ok, err := f.store.ClaimCard(context.WithoutCancel(ctx), j.card, f.holder, until)
+	if err != nil || !ok {
+		return false, err
+	}
+	f.mu.Lock()
+	j.leaseUntil = until
+	if !f.renewing && f.base.Err() == nil {
+		f.renewing = true
+		go f.renewLeases()
+	}
+	f.mu.Unlock()
+	return true, nil
+}
+
+// renewLeases renews every card this process holds, every third of the
+// lease, while it holds any; a job whose card was not renewed was taken over
+// and stops where it is (see cancelLocked), leaving its links to the new
+// holder.
+func (f *Fetcher) renewLeases() {
+	tick := time.NewTicker(f.leaseTTL() / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-f.base.Done():
+			f.mu.Lock()
+			f.renewing = false
+			f.mu.Unlock()
+			return
+		case <-tick.C:
+		}
+		f.mu.Lock()
+		holding := 0
+		for _, j := range f.jobs {
+			if !j.leaseUntil.IsZero() {
+				holding++
+			}
+		}
+		if holding == 0 {
+			f.renewing = false
+			f.mu.Unlock()
+			return
+		}
+		f.mu.Unlock()
+		until := time.Now().Add(f.leaseTTL())
+		held, err := f.store.RenewCards(f.base, f.holder, until)
+		if err != nil {
+			if f.base.Err() == nil {
+				f.log.Error("fetch: renew leases", "err", err)
+			}
+			continue // the next tick tries again; a step re-claims its own
+		}
+		f.mu.Lock()
+		for _, j := range f.jobs {
+			switch {
+			case j.leaseUntil.IsZero() || j.done:
+			case held[j.card]:
+				j.leaseUntil = until
+			default:
+				f.log.Warn("fetch: another instance took this card's fetch over", "links", len(j.members))
+				j.lost = true
+				f.cancelLocked(j)
+			}
+		}
+		f.mu.Unlock()
+	}
+}
+
+// releaseLease gives the job's card back: its fetch ended here.
+func (f *Fetcher) releaseLease(j *job) {
+	f.mu.Lock()
+	held := !j.leaseUntil.IsZero() && !j.lost
+	j.leaseUntil = time.Time{}
+	f.mu.Unlock()
+	if !held {
+		return
+	}
+	if err := f.store.ReleaseCard(context.WithoutCancel(f.base), j.card, f.holder); err != nil {
+		f.log.Error("fetch: release lease", "err", err)
+	}
+}
+
+// Release gives back every lease this process holds, at once: a graceful
+// stop, after Wait. Another instance takes the fetches over at its next
+// sweep instead of when the leases run out.
+func (f *Fetcher) Release(ctx context.Context) error {
+	return f.store.ReleaseCards(ctx, f.holder)
+}
+
+// heldElsewhere ends a job whose card another instance holds: that one
+// fetches it, and attaches this card's links (see attachNewcomers).
+func (f *Fetcher) heldElsewhere(j *job) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j.done = true
+	f.closeLocked(j)
+	f.wg.Done()
+}
+
+// attachNewcomers attaches to the job the card's unfinished links that it
+// does not have: with a shared database, another instance may have received
+// a link of this card while this one fetches it.
+func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
+	if !f.shared {
+		return // one instance: its links attach when they start (join)
+	}
+	links, err := f.store.LinksByLoginID(ctx, j.loginID)
+	if err != nil {
+		return // the next step tries again
+	}
+	var newcomers []store.Link
+	f.mu.Lock()
+	for _, l := range links {
+		if m := j.members[l.ID]; !l.State.Terminal() && (m == nil || m.fetch < l.Fetch) {
+			newcomers = append(newcomers, l)
+		}
+	}
+	f.mu.Unlock()
+	if len(newcomers) > 0 {
+		f.join(j.loginID, newcomers)
+	}
+}
+
+// sweep fetches, every sixth of the lease, the unfinished links whose card
+// nobody holds (see store.Orphaned): their instance died or stopped. It runs
+// with a shared database only, until base ends.
+func (f *Fetcher) sweep() {
+	tick := time.NewTicker(f.leaseTTL() / 6)
+	defer tick.Stop()
+	for {
+		select {
+		case <-f.base.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := f.resumeOrphans(f.base); err != nil && f.base.Err() == nil {
+			f.log.Error("fetch: take over unfinished links", "err", err)
+		} else if n > 0 {
+			f.log.Info("fetch: took over unfinished links nobody fetched", "links", n)
+		}
+	}
+}
