@@ -31,6 +31,7 @@ import (
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // KeySize is the length in bytes of the key given to [Open].
@@ -369,7 +370,18 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	// Not goose's global registry of Go migrations: it is package-level state we don't use.
-	p, err := goose.NewProvider(dialect, db.db, fsys, goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if db.postgres {
+		// Instances starting together: one migrates, the others wait for it
+		// (a Postgres advisory lock held for the migration's session).
+		// Retried every second for up to five minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db.db, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

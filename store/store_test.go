@@ -465,3 +465,33 @@ func TestReaderPoolIsBoundedAndKept(t *testing.T) {
 		t.Errorf("%d reader connections closed for being idle and reopened", st.MaxIdleClosed)
 	}
 }
+
+// Instances that start together on a new database migrate it once: each
+// opens it, and every one sees the whole schema.
+func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
+	if !onPostgres {
+		t.Skip("one instance on SQLite")
+	}
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			db, err := store.Open(t.Context(), url, testKey(1))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			_, _, err = db.CreateLink(t.Context(), store.NewLink{SessionID: "s", LoginID: "l", Institution: "FlinksCapital"})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("an instance starting with the others: %v", err)
+		}
+	}
+}
