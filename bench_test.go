@@ -21,6 +21,7 @@ import (
 	_ "net/http/pprof" // FLINKSLINK_BENCH_PPROF
 	"net/url"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -39,6 +40,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"flinkslink/flinks/flinkstest"
+	"flinkslink/store/pgtest"
 )
 
 // The bare echo server the one-core comparison measures against: this test
@@ -92,8 +94,10 @@ func TestBench(t *testing.T) {
 		name string
 		run  func(*testing.T, *benchOut)
 	}{{"onecore", benchOneCore}, {"chromium", benchChromium},
-		{"10k", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, false) }},
-		{"10k-h2c", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, true) }}} {
+		{"10k", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, tenK{}) }},
+		{"10k-h2c", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, tenK{h2c: true}) }},
+		{"10k-pg", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, tenK{postgres: true, instances: 1}) }},
+		{"10k-pg3", func(t *testing.T, o *benchOut) { benchTenThousand(t, o, tenK{postgres: true, instances: 3}) }}} {
 		if only == "" || slices.Contains(strings.Split(only, ","), part.name) {
 			part.run(t, out)
 		}
@@ -564,10 +568,21 @@ func benchChromium(t *testing.T, out *benchOut) {
 // ---------------------------------------------------------------------------
 // 3. 10,000 pending links, each watched by a browser-like client.
 
-// With h2c, the app also speaks HTTP/2 without TLS (HTTP2_CLEARTEXT=on) and
-// each session's client multiplexes its links' long polls on one
-// connection, as a load balancer that speaks HTTP/2 to the app does.
-func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
+// tenK is how the 10,000 links are served.
+type tenK struct {
+	// h2c: the app also speaks HTTP/2 without TLS (HTTP2_CLEARTEXT=on) and
+	// each session's client multiplexes its links' long polls on one
+	// connection, as a load balancer that speaks HTTP/2 to the app does.
+	h2c bool
+	// postgres: the app runs on a throwaway Postgres (DATABASE_URL), as
+	// instances app processes sharing it; sessions go round-robin to them.
+	postgres  bool
+	instances int
+}
+
+func benchTenThousand(t *testing.T, out *benchOut, mode tenK) {
+	h2c := mode.h2c
+	n := max(mode.instances, 1)
 	const (
 		sessions = 100
 		perSess  = 100
@@ -580,6 +595,11 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	env := benchEnv(fl, map[string]string{"FLINKS_POLL_INTERVAL": interval.String()})
 	if h2c {
 		env["HTTP2_CLEARTEXT"] = "on"
+	}
+	if mode.postgres {
+		env["DATABASE_URL"] = pgtest.NewDatabase(t)
+		env["SESSION_SECRET"] = strings.Repeat("s", 40)
+		env["LOGINID_KEY"] = strings.Repeat("k", 40)
 	}
 	wide := []string{"taskset", "-c", "0,1"} // the bench itself runs on CPU 1 only
 	p1 := startProcess(t, dir, env, wide...)
@@ -638,9 +658,16 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	if addr := os.Getenv("FLINKSLINK_BENCH_PPROF"); addr != "" {
 		env["FLINKSLINK_BENCH_PPROF_APP"] = addr
 	}
-	p2 := startProcess(t, dir, env, wide...)
-	for _, s := range ss {
-		s.base = p2.base
+	var apps []*appProcess
+	for k := range n {
+		d := dir // the SQLite database p1 made; other instances share Postgres
+		if k > 0 {
+			d = filepath.Join(dir, fmt.Sprint(k))
+		}
+		apps = append(apps, startProcess(t, d, env, wide...))
+	}
+	for si, s := range ss {
+		s.base = apps[si%n].base
 		if h2c {
 			tr := &http.Transport{Protocols: new(http.Protocols)}
 			tr.Protocols.SetUnencryptedHTTP2(true)
@@ -649,8 +676,11 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 		}
 	}
 	time.Sleep(2*interval + interval/2) // every fetch resumed and polled twice
-	rssIdle := rss(t, p2.cmd.Process.Pid)
-	anonIdle := rssOf(t, p2.cmd.Process.Pid, "RssAnon:")
+	var rssIdle, anonIdle []int64
+	for _, a := range apps {
+		rssIdle = append(rssIdle, rss(t, a.cmd.Process.Pid))
+		anonIdle = append(anonIdle, rssOf(t, a.cmd.Process.Pid, "RssAnon:"))
+	}
 
 	ctx, stopClients := context.WithCancel(context.Background())
 	var (
@@ -660,7 +690,7 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 		errs      atomic.Int64
 		answers   atomic.Int64
 		changes   atomic.Int64
-		maxRSS    int64
+		maxRSS    = make([]int64, n)
 		hammered  = benchLoginID(0)
 		hammerN   atomic.Int64
 		hammerBad atomic.Int64
@@ -735,7 +765,9 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	mu.Unlock()
 	errs.Store(0)
 	for time.Since(measureFrom) < window {
-		maxRSS = max(maxRSS, rss(t, p2.cmd.Process.Pid))
+		for k, a := range apps {
+			maxRSS[k] = max(maxRSS[k], rss(t, a.cmd.Process.Pid))
+		}
 		time.Sleep(time.Second)
 	}
 	measureTo := time.Now()
@@ -775,9 +807,13 @@ func benchTenThousand(t *testing.T, out *benchOut, h2c bool) {
 	if h2c {
 		proto = "HTTP/2 without TLS (HTTP2_CLEARTEXT=on), each session's clients on one connection, as behind a load balancer that speaks HTTP/2 to the app"
 	}
+	if mode.postgres {
+		proto += fmt.Sprintf("; Postgres (DATABASE_URL), %d instance(s), the sessions round-robin over them", n)
+	}
 	out.add("## %d pending links, Flinks polled every %v, one browser-like client on each (a long poll with the timeline's cursor); %s", links, interval, proto)
-	out.add("- made through %d sessions' Connect redirects in %v; measured in a fresh process that resumed them, over %v", sessions, made.Round(time.Second), window)
-	out.add("- RSS: %s with no client (%s of it the heap and stacks, the rest the program's own pages); %s (max) with %d clients waiting", mb(rssIdle), mb(anonIdle), mb(maxRSS), links)
+	out.add("- made through %d sessions' Connect redirects in %v; measured in fresh processes that resumed them, over %v", sessions, made.Round(time.Second), window)
+	out.add("- RSS: %s with no client (%s of it the heap and stacks, the rest the program's own pages); %s (max) with %d clients waiting",
+		mbList(rssIdle), mbList(anonIdle), mbList(maxRSS), links)
 	out.add("- a change reaches its client (answer − Flinks' newest 202 before it): p50 %v, p99 %v, max %v over %d changes",
 		ms(pct(late, 50)), ms(pct(late, 99)), ms(pct(late, 100)), len(late))
 	out.add("- immediate status answers (a prober, 50/s): p50 %v, p99 %v, max %v over %d", ms(pct(probe, 50)), ms(pct(probe, 99)), ms(pct(probe, 100)), len(probe))
@@ -910,6 +946,15 @@ func roundList(ds []time.Duration) []string {
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+
+// mbList is mb of each instance's figure.
+func mbList(bs []int64) string {
+	parts := make([]string, len(bs))
+	for i, b := range bs {
+		parts[i] = mb(b)
+	}
+	return strings.Join(parts, " + ")
+}
 
 func machine() string {
 	model, cores := "unknown CPU", 0 // (runtime.NumCPU sees only the bench's own CPU)

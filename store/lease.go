@@ -55,11 +55,12 @@ func (db *DB) ClaimCard(ctx context.Context, card Card, holder string, until tim
 
 // RenewCards moves every lease holder still has to until, and returns the
 // cards it renewed: a card missing from them was taken over (holder let its
-// lease run out) and must not be fetched by holder any more.
+// lease run out, and another claimed it) and must not be fetched by holder
+// any more. A lease that ran out but that nobody claimed is still holder's.
 func (db *DB) RenewCards(ctx context.Context, holder string, until time.Time) (map[Card]bool, error) {
 	rows, err := db.db.QueryContext(ctx, `
-		UPDATE fetch_leases SET expires_at = ? WHERE holder = ? AND expires_at >= ? RETURNING card`,
-		millis(until), holder, millis(db.now()))
+		UPDATE fetch_leases SET expires_at = ? WHERE holder = ? RETURNING card`,
+		millis(until), holder)
 	if err != nil {
 		return nil, db.noteWrite(fmt.Errorf("store: renew cards: %w", err))
 	}

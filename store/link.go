@@ -427,19 +427,25 @@ func (db *DB) startNewFetch(ctx context.Context, linkID string, live bool) (Link
 	if !link.State.Terminal() {
 		return Link{}, ErrBusy
 	}
-	// The write lock taken at BEGIN (IMMEDIATE) means the link cannot change between the read and the write.
+	// Guarded by the fetch it read: SQLite's write lock (BEGIN IMMEDIATE) keeps the link as it was
+	// read, but on Postgres another writer (another instance's "Try again") may have moved it on.
 	link.Fetch++
 	link.State = StateReceived
 	link.RequestID, link.Polls, link.NextPollAt, link.PendingSince = "", 0, time.Time{}, time.Time{}
 	link.ErrorCode, link.ErrorMessage = "", ""
 	link.FetchStartedAt, link.UpdatedAt, link.Live = now, now, live
-	_, err = tx.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		UPDATE links SET "fetch" = ?, state = ?, request_id = '', polls = 0, next_poll_at = NULL,
 			error_code = '', error_message = '', fetch_started_at = ?, updated_at = ?, live = ?, pending_since = NULL
-		WHERE id = ?`,
-		link.Fetch, link.State, millis(now), millis(now), live, linkID)
+		WHERE id = ? AND "fetch" = ? AND state IN `+terminalStates,
+		link.Fetch, link.State, millis(now), millis(now), live, linkID, link.Fetch-1)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Link{}, fmt.Errorf("store: start new fetch: %w", err)
+	} else if n == 0 {
+		return Link{}, ErrBusy // started meanwhile, elsewhere
 	}
 	eventID, err := insertEvent(ctx, tx, Event{
 		LinkID: linkID, Fetch: link.Fetch, At: now, State: StateReceived,

@@ -22,8 +22,11 @@ import (
 // connections number them ($1, $2, ...) as they go out (see numbered).
 // The schema is in migrations/postgres.
 //
-// Within one instance writes go through one connection, as with SQLite, so
-// the store's read-then-write transactions run one at a time there.
+// Writes run on a pool of PostgresWriters connections, at Postgres's READ
+// COMMITTED: every write that must not race another is one guarded
+// statement (UPDATE ... WHERE fetch = ? AND state NOT IN terminal, INSERT
+// ... ON CONFLICT), which Postgres re-checks under the row's lock, the same
+// within an instance as across instances.
 
 // IsPostgresURL reports whether dsn names a Postgres server rather than a
 // SQLite file: a postgres:// or postgresql:// URL.
@@ -31,10 +34,14 @@ func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// PostgresReaders bounds an instance's reader pool on Postgres: its
-// connections are server processes, and three instances with 64 each would
-// pass Postgres's default limit of 100.
-const PostgresReaders = 16
+// PostgresReaders and PostgresWriters bound an instance's pools on
+// Postgres: its connections are server processes, and three instances of 64
+// would pass Postgres's default limit of 100 (with the LISTEN connection,
+// an instance holds 25).
+const (
+	PostgresReaders = 16
+	PostgresWriters = 8
+)
 
 // openPostgres opens the writer and reader pools on the server at url.
 func openPostgres(url string) (writer, readers *sql.DB, err error) {

@@ -165,8 +165,15 @@ func Open(ctx context.Context, path string, key []byte, opts ...Option) (*DB, er
 		}
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	// After the migrations, which may use more than one connection.
+	// After the migrations, which may use more than one connection. SQLite
+	// takes one writer at a time: writers queue here, in Go. Postgres takes
+	// many, and other instances write anyway: a few connections, so that a
+	// write's round trip does not hold up the others.
 	sqlDB.SetMaxOpenConns(1)
+	if postgres {
+		sqlDB.SetMaxOpenConns(PostgresWriters)
+		sqlDB.SetMaxIdleConns(PostgresWriters)
+	}
 	// The one writer connection stays open: max_page_count belongs to it.
 	sqlDB.SetConnMaxIdleTime(0)
 	sqlDB.SetConnMaxLifetime(0)

@@ -112,8 +112,16 @@ func (f *Fetcher) renewLeases() {
 				j.lost = true
 				f.cancelLocked(j)
 			}
+			delete(held, j.card)
 		}
 		f.mu.Unlock()
+		// What is left no job of ours fetches any more (a fetch that ended
+		// while a newer one of the same card had begun): give it back.
+		for card := range held {
+			if err := f.store.ReleaseCard(f.base, card, f.holder); err != nil && f.base.Err() == nil {
+				f.log.Error("fetch: release lease", "err", err)
+			}
+		}
 	}
 }
 
@@ -122,6 +130,9 @@ func (f *Fetcher) releaseLease(j *job) {
 	f.mu.Lock()
 	held := !j.leaseUntil.IsZero() && !j.lost
 	j.leaseUntil = time.Time{}
+	if newer := f.jobs[j.fp]; newer != nil && newer != j {
+		held = false // a newer fetch of the card ("Try again") runs on this lease
+	}
 	f.mu.Unlock()
 	if !held {
 		return
