@@ -21,8 +21,8 @@ import (
 	_ "net/http/pprof" // FLINKSLINK_BENCH_PPROF
 	"net/url"
 	"os"
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
