@@ -11,7 +11,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -172,20 +171,12 @@ func (f *benchFlinks) snapshot(loginID string) benchCard {
 }
 
 func (f *benchFlinks) serve(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, flinkstest.Prefix)
+	endpoint, id, req, ok := readFlinksCall(r)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	endpoint, id, _ := strings.Cut(rest, "/")
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var req struct{ LoginID, RequestID string }
-	_ = json.Unmarshal(body, &req)
-	reply := func(status int, body string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
+	reply := func(status int, body string) { replyJSON(w, status, body) }
 	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -59,20 +59,12 @@ func (f *sharedFlinks) card(loginID string) *sharedCard {
 }
 
 func (f *sharedFlinks) serve(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, flinkstest.Prefix)
+	endpoint, id, req, ok := readFlinksCall(r)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	endpoint, id, _ := strings.Cut(rest, "/")
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var req struct{ LoginID, RequestID string }
-	_ = json.Unmarshal(body, &req)
-	reply := func(status int, body string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
+	reply := func(status int, body string) { replyJSON(w, status, body) }
 	f.mu.Lock()
 	var c *sharedCard
 	switch endpoint {
@@ -123,6 +115,30 @@ func (f *sharedFlinks) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		reply(202, flinkstest.PendingBody("OPERATION_PENDING", c.rid))
 	}
+}
+
+// flinksCall is what a fake Flinks reads of a call's JSON body.
+type flinksCall struct{ LoginID, RequestID string }
+
+// readFlinksCall parses a call to a fake Flinks: its endpoint, the path's
+// last part (GetAccountsDetailAsync's RequestId) and its body; ok is false
+// outside the Banking Services path.
+func readFlinksCall(r *http.Request) (endpoint, id string, req flinksCall, ok bool) {
+	rest, ok := strings.CutPrefix(r.URL.Path, flinkstest.Prefix)
+	if !ok {
+		return "", "", req, false
+	}
+	endpoint, id, _ = strings.Cut(rest, "/")
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	_ = json.Unmarshal(body, &req)
+	return endpoint, id, req, true
+}
+
+// replyJSON answers a fake Flinks call.
+func replyJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 // pendingCards is how many cards have answered a 202.
