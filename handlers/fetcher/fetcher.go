@@ -50,7 +50,6 @@ type Store interface {
 	RecordState(ctx context.Context, linkID string, fetch int, u store.StateUpdate) error
 	RecordCall(ctx context.Context, linkID string, fetch int, c store.Call) error
 	CompleteFetch(ctx context.Context, linkID string, fetch int, snap store.Snapshot, note store.Note) error
-	Unfinished(ctx context.Context) ([]store.Link, error)
 	LinksByLoginID(ctx context.Context, loginID string) ([]store.Link, error)
 
 	// The leases that keep one call sequence per LoginId across instances
