@@ -54,7 +54,9 @@ func TestWaitingFetchesHoldNoGoroutine(t *testing.T) {
 		peak = max(peak, runtime.NumGoroutine()-before)
 		time.Sleep(2 * time.Millisecond)
 	}
-	if peak > 60 {
+	// 8 running steps with their HTTP connections, the dispatcher and the
+	// lease renewer: far under one goroutine per waiting fetch (300).
+	if peak > 64 {
 		t.Errorf("%d goroutines more while %d fetches wait on Flinks: they should wait as due times, not goroutines", peak, links)
 	}
 	if f.Running() != links {
