@@ -22,8 +22,8 @@ type config struct {
 	// DatabaseURL (DATABASE_URL) is a Postgres server shared by every
 	// instance; empty: the SQLite file at DBPath.
 	DatabaseURL string
-	// FetchLease (FETCH_LEASE) is how long a card's fetch lease lasts
-	// unless renewed: how soon another instance takes over a dead one's.
+	// FetchLease (FETCH_LEASE) bounds how soon another instance takes
+	// over the fetches of one that died (see fetcher.Options.LeaseTTL).
 	FetchLease     time.Duration
 	APIURL         *url.URL // nil: the embedded sandbox
 	ConnectURL     *url.URL // nil: the embedded sandbox's Connect

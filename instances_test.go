@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -158,14 +159,14 @@ func (f *sharedFlinks) pendingCards() int {
 // spread over them, browsers polling any of them, and one instance killed
 // with SIGKILL in the middle of the fetches. Every link ends ready, once;
 // no card's calls ever overlap; the dead instance's cards are taken over
-// when their leases run out; and a status request waiting on one instance
+// within the lease time; and a status request waiting on one instance
 // is answered when another one stores the change.
 func TestInstancesShareOnePostgres(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	fl := newSharedFlinks(t)
 	const (
 		interval = 300 * time.Millisecond
-		lease    = 2 * time.Second
+		lease    = 3 * time.Second
 		links    = 50
 		sessions = 10
 	)
@@ -330,7 +331,7 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	}
 
 	// Taken over: each of the dead instance's cards was called again, by a
-	// survivor, only after its lease could have run out.
+	// survivor, within the lease time of the kill.
 	var takeovers []time.Duration
 	for _, loginID := range victimCards {
 		fl.mu.Lock()
@@ -348,6 +349,9 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 			continue
 		}
 		takeovers = append(takeovers, first.Sub(killed))
+		if first.Sub(killed) > lease {
+			t.Errorf("card %s was taken over %v after the kill, past the lease time (FETCH_LEASE=%v)", loginID, first.Sub(killed), lease)
+		}
 	}
 	t.Logf("the dead instance's %d cards were called again %v after the kill (lease %v, sweep every %v, polls every %v)",
 		len(victimCards), takeovers, lease, lease/6, interval)
@@ -375,5 +379,114 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	}
 	if h := holders(); h[victimHolder] != 0 {
 		t.Errorf("the dead instance still holds %d leases", h[victimHolder])
+	}
+}
+
+// Two instances on one Postgres, Flinks' next poll an hour away: a webhook
+// received by instance B completes the fetch that instance A runs, and a
+// Stop made on B ends another; in both, A stops its Flinks calls and hands
+// the card's lease back at once rather than at its next poll.
+func TestWebhookAndStopOnAnotherInstanceEndTheFetch(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	fl := newSharedFlinks(t)
+	env := map[string]string{
+		"DATABASE_URL":          dbURL,
+		"SESSION_SECRET":        strings.Repeat("s", 40),
+		"LOGINID_KEY":           strings.Repeat("k", 40),
+		"FLINKS_API_URL":        fl.URL,
+		"FLINKS_CONNECT_URL":    fl.connect,
+		"FLINKS_API_KEY":        "api-key",
+		"FLINKS_SECRET_KEY":     "secret-key",
+		"FLINKS_POLL_INTERVAL":  "1h",
+		"FLINKS_WEBHOOK_SECRET": testWebhookSecret,
+		"RATE_LIMITS":           "off",
+	}
+	a := startProcess(t, t.TempDir(), env)
+	b := startProcess(t, t.TempDir(), env)
+	browser := newHTTPBrowser(t)
+	tag := sessionTag(t, browser, a.base)
+	const pushed, stopped = "0000000a-aaaa-4bbb-8ccc-00000000000a", "0000000b-aaaa-4bbb-8ccc-00000000000b"
+	paths := map[string]string{}
+	for _, loginID := range []string{pushed, stopped} {
+		resp, _ := browser.get(callbackURL(a.base, loginID, tag))
+		paths[loginID] = resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(paths[loginID], "/links/") {
+			t.Fatalf("redirect on A: %d → %q", resp.StatusCode, paths[loginID])
+		}
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	leaseHeld := func(loginID string) bool {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM fetch_leases f JOIN links l ON l.login_key = f.card WHERE l.id = $1`,
+			strings.TrimPrefix(paths[loginID], "/links/")).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after a minute, still not: %s", what)
+			}
+		}
+	}
+	// A fetches both: Authorize, a first 202, and the next poll in an hour.
+	waitFor("both cards answered their first 202, with their leases held", func() bool {
+		return fl.pendingCards() == 2 && leaseHeld(pushed) && leaseHeld(stopped)
+	})
+	callsOf := func(loginID string) int {
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		return len(fl.cards[loginID].calls)
+	}
+	before := map[string]int{pushed: callsOf(pushed), stopped: callsOf(stopped)}
+	stateOn := func(app *appProcess, loginID string) string {
+		_, doc := browser.get(app.base+paths[loginID]+"/status", "HX-Request", "true")
+		return doc.Find("#link-status").AttrOr("data-state", "")
+	}
+
+	// The push, to B.
+	fl.mu.Lock()
+	rid := fl.cards[pushed].rid
+	fl.mu.Unlock()
+	body := []byte(`{"ResponseType":"GetAccountsDetail",` + strings.TrimPrefix(flinkstest.DetailBody(rid, pushed), "{"))
+	if got := postWebhook(t, b.base, body, testWebhookSecret); got != http.StatusOK {
+		t.Fatalf("webhook on B: %d, want 200", got)
+	}
+	waitFor("the pushed link is ready, read on A", func() bool { return stateOn(a, pushed) == "ready" })
+	waitFor("A gave the pushed card's lease back", func() bool { return !leaseHeld(pushed) })
+	if _, page := browser.get(a.base + paths[pushed]); !strings.Contains(page.Find("#timeline-details").Text(), "webhook") {
+		t.Errorf("the timeline on A does not say the data came by webhook: %q", page.Find("#timeline-details").Text())
+	}
+
+	// Stop, on B.
+	_, page := browser.get(b.base + paths[stopped])
+	resp, _ := browser.postForm(b.base+paths[stopped]+"/cancel", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Stop on B: %d, want 303", resp.StatusCode)
+	}
+	waitFor("the stopped link is failed, read on A", func() bool { return stateOn(a, stopped) == "failed" })
+	waitFor("A gave the stopped card's lease back", func() bool { return !leaseHeld(stopped) })
+
+	// With its leases given back, A runs neither fetch: its calls ended
+	// where they were, an hour before their next poll.
+	for loginID, n := range before {
+		if got := callsOf(loginID); got != n {
+			t.Errorf("card %s: %d Flinks calls after the fetch ended elsewhere (%d before, %d after)", loginID, got-n, n, got)
+		}
+	}
+	resp, err = http.Get(a.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	health, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(health), "fetches: 0 ") {
+		t.Errorf("A's /healthz says %q, want no fetch running", health)
 	}
 }

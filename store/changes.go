@@ -94,6 +94,21 @@ func (db *DB) Notify(linkID string) {
 	db.changes.notify(linkID)
 }
 
+// OnChangeElsewhere has fn called with the id of each link that another
+// instance changed (Postgres), after this process's waiters were woken and
+// its caches forgot the link, and with "" when such changes may have been
+// missed (the LISTEN connection came back): any link may have changed. fn
+// runs on the listener's goroutine and must not block. Never called on
+// SQLite, where there are no other instances.
+func (db *DB) OnChangeElsewhere(fn func(linkID string)) { db.elsewhere.Store(&fn) }
+
+// changedElsewhere tells OnChangeElsewhere's fn of a change by another instance.
+func (db *DB) changedElsewhere(linkID string) {
+	if fn := db.elsewhere.Load(); fn != nil {
+		(*fn)(linkID)
+	}
+}
+
 // notified is err, after notifying the link's waiters when err is nil: a
 // write that committed changed the link.
 func (db *DB) notified(linkID string, err error) error {

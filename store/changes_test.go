@@ -97,6 +97,9 @@ func TestChangesReachAnotherInstance(t *testing.T) {
 	if _, err := b.Link(t.Context(), l.ID); err != nil { // b caches it
 		t.Fatal(err)
 	}
+	heardByA, heardByB := make(chan string, 100), make(chan string, 100)
+	a.OnChangeElsewhere(func(id string) { heardByA <- id })
+	b.OnChangeElsewhere(func(id string) { heardByB <- id })
 	var lat []time.Duration
 	for i := range 20 {
 		changed, stop := b.Watch(l.ID)
@@ -118,6 +121,25 @@ func TestChangesReachAnotherInstance(t *testing.T) {
 	}
 	slices.Sort(lat)
 	t.Logf("a change on one instance woke a reader on another: median %v, max %v (20 changes)", lat[len(lat)/2], lat[len(lat)-1])
+	for i := range 20 {
+		if id := <-heardByB; id != l.ID {
+			t.Fatalf("b's OnChangeElsewhere heard %q for a's change %d, want %q", id, i+1, l.ID)
+		}
+	}
+	// b's change reaches a's OnChangeElsewhere; a's own 20 do not (they
+	// would come first: notifications arrive in commit order).
+	other := mustCreate(t, a, "s2", "login-2")
+	if err := b.RecordState(t.Context(), other.ID, 1, store.StateUpdate{State: store.StateAuthorizing}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-heardByA:
+		if id != other.ID {
+			t.Errorf("a's OnChangeElsewhere heard %q first, want b's link %q, not a's own writes", id, other.ID)
+		}
+	case <-time.After(time.Minute): // a hang guard
+		t.Fatal("b's change did not reach a's OnChangeElsewhere")
+	}
 	if err := b.Listening(); err != nil {
 		t.Errorf("Listening: %v", err)
 	}

@@ -194,6 +194,7 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- erro
 			}
 		} else if err == nil {
 			db.notifyAll() // what came while we were not listening is lost
+			db.changedElsewhere("")
 		}
 		if err == nil {
 			db.listenErr.Store(nil)
@@ -215,7 +216,8 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- erro
 	}
 }
 
-// receive hands each notification of another instance to Notify.
+// receive hands each notification of another instance to Notify, then to
+// OnChangeElsewhere's fn.
 func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 	own := db.instance + ":"
 	for {
@@ -228,6 +230,7 @@ func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 		}
 		if _, linkID, ok := strings.Cut(n.Payload, ":"); ok && linkID != "" {
 			db.Notify(linkID)
+			db.changedElsewhere(linkID)
 		}
 	}
 }

@@ -84,10 +84,13 @@ type DB struct {
 	// stopListening ends the listener; listening is closed when it has.
 	stopListening context.CancelFunc
 	listening     chan struct{}
-	ro            *sql.DB // readers: query_only, deferred transactions
-	now           func() time.Time
-	aead          cipher.AEAD // encrypts LoginIds at rest
-	macKey        []byte      // keys the LoginId fingerprint
+	// elsewhere is told of every link another instance changed (see
+	// OnChangeElsewhere).
+	elsewhere atomic.Pointer[func(linkID string)]
+	ro        *sql.DB // readers: query_only, deferred transactions
+	now       func() time.Time
+	aead      cipher.AEAD // encrypts LoginIds at rest
+	macKey    []byte      // keys the LoginId fingerprint
 	// maxSize caps the database file (WithMaxSize); 0: no cap.
 	maxSize int64
 	// writeErr is the disk failure of the last write (full, I/O error,

@@ -60,8 +60,10 @@ type Store interface {
 	ReleaseCard(ctx context.Context, card store.Card, holder string) error
 	ReleaseCards(ctx context.Context, holder string) error
 	Orphaned(ctx context.Context) ([]store.Link, error)
-	// Shared reports whether other instances use the database too.
+	// Shared reports whether other instances use the database too, and
+	// OnChangeElsewhere tells of the links they change (see changedElsewhere).
 	Shared() bool
+	OnChangeElsewhere(fn func(linkID string))
 }
 
 // Flinks runs Flinks' cached flow for one LoginId.
@@ -89,8 +91,8 @@ type Options struct {
 	// Workers bounds the fetch steps (Flinks call sequences) that run at
 	// once; default DefaultWorkers.
 	Workers int
-	// LeaseTTL is how long a card's lease lasts unless renewed: how soon
-	// another instance takes over the fetches of one that died; default
+	// LeaseTTL bounds how soon another instance takes over the fetches of
+	// one that died (see lease.go for the times it sets); default
 	// DefaultLeaseTTL.
 	LeaseTTL time.Duration
 }
@@ -212,6 +214,7 @@ func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Optio
 		jobs: map[fingerprint]*job{}, links: map[string]*job{}, starting: map[string]int{},
 		kick: make(chan struct{}, 1), slots: make(chan struct{}, opts.Workers)}
 	if f.shared {
+		st.OnChangeElsewhere(f.changedElsewhere)
 		go f.sweep()
 	}
 	return f

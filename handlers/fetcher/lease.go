@@ -4,25 +4,32 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"flinkslink/store"
 )
 
-// DefaultLeaseTTL is how long a card's lease lasts unless renewed: when an
-// instance dies, another takes its fetches over after at most this long
-// (plus a sweep, a sixth of it).
+// DefaultLeaseTTL is how soon, at most, another instance takes over the
+// fetches of one that died (FETCH_LEASE).
 const DefaultLeaseTTL = 30 * time.Second
 
 // Leases make "one Flinks call sequence per LoginId" hold across instances
 // (store.ClaimCard). A job claims its card before its first step; while this
-// process holds cards, one goroutine renews them all every third of the
-// lease (one UPDATE), and a job whose card was taken over (this process was
-// too late) stops without touching its links. A finished job gives its card
-// back. With a shared database (Postgres), another goroutine sweeps every
-// sixth of the lease for unfinished links whose card nobody holds (their
-// instance died or stopped) and fetches them here; and each step attaches the
-// card's links that another instance received while this one fetched it.
+// process holds cards, one goroutine renews them all (one UPDATE), and a job
+// whose card was taken over (this process was too late) stops without
+// touching its links. A finished job gives its card back. With a shared
+// database (Postgres), another goroutine sweeps for unfinished links whose
+// card nobody holds (their instance died or stopped) and fetches them here;
+// and each step attaches the card's links that another instance received
+// while this one fetched it.
+//
+// The times, as fractions of the lease time L (FETCH_LEASE): a claim or a
+// renewal holds the card for 2L/3; renewals come every L/6, so a live holder
+// may miss two in a row (a stalled machine, a slow database) and keep its
+// cards; sweeps come every L/6 too. When a holder dies, its leases run out
+// at most 2L/3 later and the next sweep takes them: within 5L/6 of the death,
+// inside the lease time.
 
 // holderID names this process in the lease table.
 func holderID() string {
@@ -38,18 +45,24 @@ func (f *Fetcher) leaseTTL() time.Duration {
 	return DefaultLeaseTTL
 }
 
+// leaseHold is how long a claim or a renewal holds a card: 2L/3.
+func (f *Fetcher) leaseHold() time.Duration { return f.leaseTTL() * 2 / 3 }
+
+// leaseBeat is the period of renewals and of sweeps: L/6.
+func (f *Fetcher) leaseBeat() time.Duration { return f.leaseTTL() / 6 }
+
 // holdLease makes sure the job holds its card's lease before a step, and
 // reports whether it does. false with a nil error: another instance runs
 // this card's fetch.
 func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 	now := time.Now()
 	f.mu.Lock()
-	fresh := j.leaseUntil.After(now.Add(f.leaseTTL() / 2))
+	fresh := j.leaseUntil.After(now.Add(f.leaseHold() / 2))
 	f.mu.Unlock()
 	if fresh {
 		return true, nil // the renewer keeps it
 	}
-	until := now.Add(f.leaseTTL())
+	until := now.Add(f.leaseHold())
 	ok, err := f.store.ClaimCard(context.WithoutCancel(ctx), j.card, f.holder, until)
 	if err != nil || !ok {
 		return false, err
@@ -64,12 +77,12 @@ func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 	return true, nil
 }
 
-// renewLeases renews every card this process holds, every third of the
-// lease, while it holds any; a job whose card was not renewed was taken over
+// renewLeases renews every card this process holds, every leaseBeat, while
+// it holds any; a job whose card was not renewed was taken over
 // and stops where it is (see cancelLocked), leaving its links to the new
 // holder.
 func (f *Fetcher) renewLeases() {
-	tick := time.NewTicker(f.leaseTTL() / 3)
+	tick := time.NewTicker(f.leaseBeat())
 	defer tick.Stop()
 	for {
 		select {
@@ -93,7 +106,7 @@ func (f *Fetcher) renewLeases() {
 			return
 		}
 		f.mu.Unlock()
-		until := time.Now().Add(f.leaseTTL())
+		until := time.Now().Add(f.leaseHold())
 		held, err := f.store.RenewCards(f.base, f.holder, until)
 		if err != nil {
 			if f.base.Err() == nil {
@@ -183,11 +196,11 @@ func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
 	}
 }
 
-// sweep fetches, every sixth of the lease, the unfinished links whose card
+// sweep fetches, every leaseBeat, the unfinished links whose card
 // nobody holds (see store.Orphaned): their instance died or stopped. It runs
 // with a shared database only, until base ends.
 func (f *Fetcher) sweep() {
-	tick := time.NewTicker(f.leaseTTL() / 6)
+	tick := time.NewTicker(f.leaseBeat())
 	defer tick.Stop()
 	for {
 		select {
@@ -200,5 +213,61 @@ func (f *Fetcher) sweep() {
 		} else if n > 0 {
 			f.log.Info("fetch: took over unfinished links nobody fetched", "links", n)
 		}
+	}
+}
+
+// changedElsewhere runs for each link another instance changed (store.
+// OnChangeElsewhere; "" when any may have): a member of a job here whose
+// link that instance finished (a webhook it received, its owner's Stop
+// there) or deleted leaves the job, and a job left with no member stops
+// its Flinks calls at once, as when its links go away here, rather than at
+// its next poll, which may be far off. It must not block: the reading is
+// done on a goroutine of its own.
+func (f *Fetcher) changedElsewhere(linkID string) {
+	type check struct {
+		j *job
+		t target
+	}
+	var checks []check
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.acceptingLocked() {
+		return
+	}
+	add := func(id string, j *job) {
+		if m := j.members[id]; m != nil && !j.done {
+			checks = append(checks, check{j, target{linkID: id, fetch: m.fetch, m: m}})
+		}
+	}
+	if linkID == "" {
+		for id, j := range f.links {
+			add(id, j)
+		}
+	} else if j := f.links[linkID]; j != nil {
+		add(linkID, j)
+	}
+	if len(checks) == 0 {
+		return
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for _, c := range checks {
+			f.recheck(c.j, c.t)
+		}
+	}()
+}
+
+// recheck reads a member's link again after another instance changed it.
+func (f *Fetcher) recheck(j *job, t target) {
+	l, err := f.store.Link(f.base, t.linkID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		f.drop(j, t)
+	case err != nil:
+		// The next step's writes find out (ErrStale, ErrNotFound).
+	case l.State.Terminal() && l.Fetch == t.fetch:
+		f.log.Info("fetch: another instance finished a link of this fetch", "link", t.linkID, "state", l.State)
+		f.drop(j, t)
 	}
 }
