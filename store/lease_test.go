@@ -48,7 +48,17 @@ func TestFetchLeases(t *testing.T) {
 	if n := orphans(); n != 0 {
 		t.Errorf("%d orphaned links while a holds the card", n)
 	}
-	clk.Advance(11 * time.Second) // a died: its lease ran out
+	// a's heartbeat keeps every card it holds: renewed, the card outlives
+	// the claim's own time.
+	clk.Advance(8 * time.Second)
+	if held, err := db.RenewCards(ctx, "a", clk.Now().Add(10*time.Second)); err != nil || !held[card] || len(held) != 1 {
+		t.Fatalf("a's renewal: %v, %v; want its one card", held, err)
+	}
+	clk.Advance(8 * time.Second) // past the claim's 10 s, within the renewal's
+	if n := orphans(); n != 0 || claim("b", 10*time.Second) {
+		t.Fatalf("%d orphaned links, or b took the card, while a's heartbeat is renewed", n)
+	}
+	clk.Advance(3 * time.Second) // a died: its heartbeat ran out
 	if n := orphans(); n != 1 {
 		t.Errorf("%d orphaned links once the lease ran out, want 1", n)
 	}

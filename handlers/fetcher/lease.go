@@ -16,16 +16,17 @@ const DefaultLeaseTTL = 30 * time.Second
 
 // Leases make "one Flinks call sequence per LoginId" hold across instances
 // (store.ClaimCard). A job claims its card before its first step; while this
-// process holds cards, one goroutine renews them all (one UPDATE), and a job
-// whose card was taken over (this process was too late) stops without
-// touching its links. A finished job gives its card back. With a shared
-// database (Postgres), another goroutine sweeps for unfinished links whose
-// card nobody holds (their instance died or stopped) and fetches them here;
-// and each step attaches the card's links that another instance received
-// while this one fetched it.
+// process holds cards, one goroutine renews its heartbeat, which keeps them
+// all alive (one row, see store.RenewCards), and a job whose card was taken
+// over (this process was too late) stops without touching its links. A
+// finished job gives its card back. With a shared database (Postgres),
+// another goroutine sweeps for unfinished links whose card nobody holds
+// (their instance died or stopped) and fetches them here; and each step
+// attaches the card's links that another instance received while this one
+// fetched it.
 //
 // The times, as fractions of the lease time L (FETCH_LEASE): a claim or a
-// renewal holds the card for 2L/3; renewals come every L/6, so a live holder
+// renewal holds the cards for 2L/3; renewals come every L/6, so a live holder
 // may miss two in a row (a stalled machine, a slow database) and keep its
 // cards; sweeps come every L/6 too. When a holder dies, its leases run out
 // at most 2L/3 later and the next sweep takes them: within 5L/6 of the death,
@@ -186,6 +187,11 @@ func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
 	var newcomers []store.Link
 	f.mu.Lock()
 	for _, l := range links {
+		if other := f.links[l.ID]; other != nil && other != j {
+			// Another fetch here has it (one ending with a failure it is
+			// writing, say): a link of this process attaches through join.
+			continue
+		}
 		if m := j.members[l.ID]; !l.State.Terminal() && (m == nil || m.fetch < l.Fetch) {
 			newcomers = append(newcomers, l)
 		}
