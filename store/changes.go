@@ -109,6 +109,17 @@ func (db *DB) changedElsewhere(linkID string) {
 	}
 }
 
+// OnCardWanted has fn called with each card whose new links another
+// instance leaves to the holder of its lease (see WantCard); fn runs on the
+// listener's goroutine and must not block. Never called on SQLite.
+func (db *DB) OnCardWanted(fn func(card Card)) { db.wanted.Store(&fn) }
+
+func (db *DB) cardWanted(card Card) {
+	if fn := db.wanted.Load(); fn != nil {
+		(*fn)(card)
+	}
+}
+
 // notified is err, after notifying the link's waiters when err is nil: a
 // write that committed changed the link.
 func (db *DB) notified(linkID string, err error) error {

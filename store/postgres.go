@@ -7,8 +7,10 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,19 +157,87 @@ func (db *DB) startListening(ctx context.Context, url string) error {
 }
 
 // changesChannel is the Postgres channel on which instances tell each other
-// which link changed. A payload is "instance:linkID".
+// what changed. A payload is "instance:l:linkID" (a link changed) or
+// "instance:c:card" (see WantCard).
 const changesChannel = "flinkslink_links"
 
+// publisher sends the NOTIFYs of one instance in batches: the first at once,
+// and those that come while it is on its way together, in one statement,
+// once it is back. Under load (10,000 pending links write twice a poll) a
+// round trip carries hundreds of payloads instead of one, and the same
+// link's two writes of one poll become one notification.
+type publisher struct {
+	mu      sync.Mutex
+	pending []string            // in order
+	queued  map[string]struct{} // the payloads in pending
+	sending bool                // a batch is on its way
+	done    sync.WaitGroup      // the sender, while it runs
+}
+
+// maxBatch bounds one NOTIFY statement's payloads.
+const maxBatch = 1000
+
 // publish tells the other instances that the link changed (NOTIFY): their
-// waiting status requests read it again, and their caches forget it. It runs
-// after the write's commit, on a reader connection, so that the writer's
-// queue does not wait for it; a lost notification only delays a page until
-// its wait runs out.
-func (db *DB) publish(linkID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := db.ro.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, db.instance+":"+linkID); err != nil {
-		db.listenErr.Store(&err)
+// waiting status requests read it again, and their caches forget it. It is
+// called after the write's commit and does not wait: a batch goes out on a
+// reader connection, so that the writers' queue does not wait for it; a
+// lost notification only delays a page until its wait runs out.
+func (db *DB) publish(linkID string) { db.notifyOthers("l:" + linkID) }
+
+// WantCard tells the other instances that this one has unfinished links of
+// card that another instance fetches (it could not claim the card): the
+// holder attaches them to its fetch. Nothing on SQLite.
+func (db *DB) WantCard(card Card) {
+	if db.postgres {
+		db.notifyOthers("c:" + string(card))
+	}
+}
+
+func (db *DB) notifyOthers(message string) {
+	p := &db.pub
+	payload := db.instance + ":" + message
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.queued[payload]; ok {
+		return // on its way with the next batch already
+	}
+	if p.queued == nil {
+		p.queued = map[string]struct{}{}
+	}
+	p.queued[payload] = struct{}{}
+	p.pending = append(p.pending, payload)
+	if !p.sending {
+		p.sending = true
+		p.done.Add(1)
+		go db.sendNotifications()
+	}
+}
+
+// sendNotifications sends the pending payloads, a batch at a time, until
+// none is left.
+func (db *DB) sendNotifications() {
+	p := &db.pub
+	defer p.done.Done()
+	for {
+		p.mu.Lock()
+		n := min(len(p.pending), maxBatch)
+		if n == 0 {
+			p.sending = false
+			p.mu.Unlock()
+			return
+		}
+		batch := slices.Clone(p.pending[:n])
+		p.pending = slices.Delete(p.pending, 0, n)
+		for _, payload := range batch {
+			delete(p.queued, payload)
+		}
+		p.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := db.ro.ExecContext(ctx, `SELECT pg_notify(?, payload) FROM unnest(?::text[]) AS payload`, changesChannel, batch)
+		cancel()
+		if err != nil {
+			db.listenErr.Store(&err)
+		}
 	}
 }
 
@@ -216,8 +286,8 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, ready chan<- erro
 	}
 }
 
-// receive hands each notification of another instance to Notify, then to
-// OnChangeElsewhere's fn.
+// receive hands each notification of another instance to Notify and to
+// OnChangeElsewhere's fn, or to OnCardWanted's.
 func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 	own := db.instance + ":"
 	for {
@@ -228,9 +298,14 @@ func (db *DB) receive(ctx context.Context, conn *pgx.Conn) error {
 		if strings.HasPrefix(n.Payload, own) {
 			continue // our own write: already notified here
 		}
-		if _, linkID, ok := strings.Cut(n.Payload, ":"); ok && linkID != "" {
-			db.Notify(linkID)
-			db.changedElsewhere(linkID)
+		_, message, _ := strings.Cut(n.Payload, ":")
+		switch kind, what, _ := strings.Cut(message, ":"); {
+		case what == "":
+		case kind == "l":
+			db.Notify(what)
+			db.changedElsewhere(what)
+		case kind == "c":
+			db.cardWanted(Card(what))
 		}
 	}
 }

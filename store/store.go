@@ -87,10 +87,15 @@ type DB struct {
 	// elsewhere is told of every link another instance changed (see
 	// OnChangeElsewhere).
 	elsewhere atomic.Pointer[func(linkID string)]
-	ro        *sql.DB // readers: query_only, deferred transactions
-	now       func() time.Time
-	aead      cipher.AEAD // encrypts LoginIds at rest
-	macKey    []byte      // keys the LoginId fingerprint
+	// wanted is told of the cards whose links another instance leaves to
+	// this one (see OnCardWanted).
+	wanted atomic.Pointer[func(card Card)]
+	// pub sends this instance's NOTIFYs (Postgres).
+	pub    publisher
+	ro     *sql.DB // readers: query_only, deferred transactions
+	now    func() time.Time
+	aead   cipher.AEAD // encrypts LoginIds at rest
+	macKey []byte      // keys the LoginId fingerprint
 	// maxSize caps the database file (WithMaxSize); 0: no cap.
 	maxSize int64
 	// writeErr is the disk failure of the last write (full, I/O error,
@@ -431,6 +436,7 @@ func (db *DB) Close() error {
 		db.stopListening()
 		<-db.listening
 	}
+	db.pub.done.Wait() // the last notifications, on their way
 	for _, st := range []*sql.Stmt{db.eventsStmt, db.callsAfterStmt, db.linkStmt} {
 		if st != nil {
 			st.Close()

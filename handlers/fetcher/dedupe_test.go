@@ -13,6 +13,7 @@ import (
 	"flinkslink/flinks"
 	"flinkslink/handlers/fetcher"
 	"flinkslink/store"
+	"flinkslink/store/pgtest"
 )
 
 // gatedFlinks plays Flinks' cached flow for any LoginId: Authorize, a 202, then
@@ -470,5 +471,58 @@ func TestLinkArrivingWhileFailureIsSavedTriesAgain(t *testing.T) {
 	f.Wait()
 	if n := g.runsOf(loginID); n != 2 || g.overlap != 1 {
 		t.Errorf("FetchCached ran %d times (%d at once), want 2 one after the other", n, g.overlap)
+	}
+}
+
+// Two instances on one Postgres: a link that instance B receives for a card
+// that instance A fetches joins A's fetch (B cannot claim the card and asks
+// its holder; A attaches the link): one Flinks run for both, never two at
+// once, and both links ready with its data.
+func TestLinkOnAnotherInstanceJoinsTheHoldersFetch(t *testing.T) {
+	if !onPostgres {
+		t.Skip("one instance on SQLite")
+	}
+	url := pgtest.NewDatabase(t)
+	open := func() *store.DB {
+		db, err := store.Open(t.Context(), url, make([]byte, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	dbA, dbB := open(), open()
+	g := newGatedFlinks()
+	fa := fetcher.New(t.Context(), quiet(), dbA, g, fetcher.Options{})
+	fb := fetcher.New(t.Context(), quiet(), dbB, g, fetcher.Options{})
+	a := linkIn(t, dbA, "s1", loginID)
+	fa.Start(a.ID, a.Fetch)
+	g.waitEntered(t) // A's fetch waits on Flinks, holding the card
+
+	b := linkIn(t, dbB, "s2", loginID)
+	fb.Start(b.ID, b.Fetch)
+	// A attached it: its catch-up writes the fetch's pending state on B's link.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		l, err := dbB.Link(t.Context(), b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.State == store.StatePending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's link is %s a minute on: the holder never attached it", l.State)
+		}
+	}
+	g.open()
+	for _, l := range []store.Link{a, b} {
+		if got := waitTerminal(t, dbB, l.ID); got.State != store.StateReady {
+			t.Errorf("link %s ended %s, want ready", l.ID, got.State)
+		}
+	}
+	fa.Wait()
+	fb.Wait()
+	if n := g.runsOf(loginID); n != 1 || g.overlap != 1 {
+		t.Errorf("FetchCached ran %d times (%d at once), want once for both instances", n, g.overlap)
 	}
 }

@@ -60,10 +60,14 @@ type Store interface {
 	ReleaseCard(ctx context.Context, card store.Card, holder string) error
 	ReleaseCards(ctx context.Context, holder string) error
 	Orphaned(ctx context.Context) ([]store.Link, error)
-	// Shared reports whether other instances use the database too, and
-	// OnChangeElsewhere tells of the links they change (see changedElsewhere).
+	// Shared reports whether other instances use the database too;
+	// OnChangeElsewhere tells of the links they change (see
+	// changedElsewhere), WantCard asks the holder of a card to attach its new
+	// links, and OnCardWanted tells of such asks (see cardWanted).
 	Shared() bool
 	OnChangeElsewhere(fn func(linkID string))
+	WantCard(card store.Card)
+	OnCardWanted(fn func(card store.Card))
 }
 
 // Flinks runs Flinks' cached flow for one LoginId.
@@ -160,6 +164,9 @@ type job struct {
 	card       store.Card
 	leaseUntil time.Time
 	lost       bool
+	// attached: the card's links another instance received were attached
+	// once, at the first step (later ones come by cardWanted).
+	attached bool
 	// accounts is the AccountsFilter of the fetch: every account any link
 	// chose in Connect's account selector, or nil (all) when a link chose none.
 	accounts []string
@@ -215,6 +222,7 @@ func New(base context.Context, log *slog.Logger, st Store, fl Flinks, opts Optio
 		kick: make(chan struct{}, 1), slots: make(chan struct{}, opts.Workers)}
 	if f.shared {
 		st.OnChangeElsewhere(f.changedElsewhere)
+		st.OnCardWanted(f.cardWanted)
 		go f.sweep()
 	}
 	return f
@@ -633,7 +641,13 @@ func (f *Fetcher) step(j *job) {
 			f.heldElsewhere(j)
 			return
 		}
-		f.attachNewcomers(ctx, j)
+		f.mu.Lock()
+		first := !j.attached
+		j.attached = true
+		f.mu.Unlock()
+		if first {
+			f.attachNewcomers(ctx, j)
+		}
 	}
 	opts := flinks.FetchOptions{
 		PollInterval: f.opts.PollInterval,

@@ -164,25 +164,56 @@ func (f *Fetcher) Release(ctx context.Context) error {
 }
 
 // heldElsewhere ends a job whose card another instance holds: that one
-// fetches it, and attaches this card's links (see attachNewcomers).
+// fetches it, and is asked to attach this card's links (see cardWanted).
 func (f *Fetcher) heldElsewhere(j *job) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	j.done = true
 	f.closeLocked(j)
 	f.wg.Done()
+	f.mu.Unlock()
+	f.store.WantCard(j.card)
+}
+
+// cardWanted runs when another instance asks this one, the card's holder,
+// to attach the card's links it received (store.OnCardWanted): the job
+// fetching the card reads them and attaches them. It must not block.
+func (f *Fetcher) cardWanted(card store.Card) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.acceptingLocked() {
+		return
+	}
+	for _, j := range f.jobs {
+		if j.card == card && !j.done {
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				f.attachNewcomers(f.base, j)
+			}()
+			return
+		}
+	}
 }
 
 // attachNewcomers attaches to the job the card's unfinished links that it
 // does not have: with a shared database, another instance may have received
-// a link of this card while this one fetches it.
+// a link of this card while this one fetches it. It runs at a job's first
+// step, and when another instance asks (cardWanted), or may have asked while
+// this one was not listening (changedElsewhere("")).
 func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
 	if !f.shared {
 		return // one instance: its links attach when they start (join)
 	}
-	links, err := f.store.LinksByLoginID(ctx, j.loginID)
+	f.mu.Lock()
+	loginID := j.loginID // "" once the job is closed
+	f.mu.Unlock()
+	if loginID == "" {
+		return
+	}
+	links, err := f.store.LinksByLoginID(ctx, loginID)
 	if err != nil {
-		return // the next step tries again
+		f.log.Error("fetch: read the card's links", "err", err)
+		return
 	}
 	var newcomers []store.Link
 	f.mu.Lock()
@@ -198,7 +229,7 @@ func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
 	}
 	f.mu.Unlock()
 	if len(newcomers) > 0 {
-		f.join(j.loginID, newcomers)
+		f.join(loginID, newcomers)
 	}
 }
 
@@ -249,6 +280,20 @@ func (f *Fetcher) changedElsewhere(linkID string) {
 		for id, j := range f.links {
 			add(id, j)
 		}
+		// Asks for a card (cardWanted) may have been missed too.
+		var jobs []*job
+		for _, j := range f.jobs {
+			if !j.done {
+				jobs = append(jobs, j)
+			}
+		}
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			for _, j := range jobs {
+				f.attachNewcomers(f.base, j)
+			}
+		}()
 	} else if j := f.links[linkID]; j != nil {
 		add(linkID, j)
 	}
