@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -34,55 +33,45 @@ func (c Card) bytes() ([]byte, error) {
 }
 
 // ClaimCard gives holder the lease of card, if no one else holds it now (or
-// its holder is dead: its heartbeat ran out), and moves holder's heartbeat
-// to until. It reports whether holder has the card.
-func (db *DB) ClaimCard(ctx context.Context, card Card, holder string, until time.Time) (bool, error) {
+// its holder is dead: its heartbeat ran out), and reports whether holder has
+// it. The lease lives as long as holder's heartbeat (Beat, RenewCards): one
+// statement, which takes no lock but the card's.
+func (db *DB) ClaimCard(ctx context.Context, card Card, holder string) (bool, error) {
 	b, err := card.bytes()
 	if err != nil {
 		return false, err
 	}
-	ok, err := db.claimCard(ctx, b, holder, until)
-	if err != nil {
-		return false, db.noteWrite(fmt.Errorf("store: claim card: %w", err))
-	}
-	return ok, db.noteWrite(nil)
-}
-
-func (db *DB) claimCard(ctx context.Context, card []byte, holder string, until time.Time) (bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	if err := beat(ctx, tx, holder, until); err != nil {
-		return false, err
-	}
-	res, err := tx.ExecContext(ctx, `
+	res, err := db.db.ExecContext(ctx, `
 		INSERT INTO fetch_leases (card, holder) VALUES (?, ?)
 		ON CONFLICT (card) DO UPDATE SET holder = excluded.holder
 		WHERE fetch_leases.holder = excluded.holder OR NOT EXISTS (
 			SELECT 1 FROM fetch_holders h WHERE h.holder = fetch_leases.holder AND h.expires_at >= ?)`,
-		card, holder, millis(db.now()))
+		b, holder, millis(db.now()))
 	if err != nil {
-		return false, err
+		return false, db.noteWrite(fmt.Errorf("store: claim card: %w", err))
 	}
+	db.noteWrite(nil)
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("store: claim card: %w", err)
 	}
-	return n == 1, tx.Commit()
+	return n == 1, nil
 }
 
-// beat moves holder's heartbeat to until (never back).
-func beat(ctx context.Context, tx *sql.Tx, holder string, until time.Time) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO fetch_holders (holder, expires_at) VALUES (?, ?)
-		ON CONFLICT (holder) DO UPDATE SET expires_at = CASE
-			WHEN excluded.expires_at > fetch_holders.expires_at THEN excluded.expires_at
-			ELSE fetch_holders.expires_at END`,
-		holder, millis(until))
-	return err
+// Beat moves holder's heartbeat to until (never back): every lease it
+// holds lives until then.
+func (db *DB) Beat(ctx context.Context, holder string, until time.Time) error {
+	if _, err := db.db.ExecContext(ctx, beatSQL, holder, millis(until)); err != nil {
+		return db.noteWrite(fmt.Errorf("store: heartbeat: %w", err))
+	}
+	return db.noteWrite(nil)
 }
+
+const beatSQL = `
+	INSERT INTO fetch_holders (holder, expires_at) VALUES (?, ?)
+	ON CONFLICT (holder) DO UPDATE SET expires_at = CASE
+		WHEN excluded.expires_at > fetch_holders.expires_at THEN excluded.expires_at
+		ELSE fetch_holders.expires_at END`
 
 // deadHolderMemory is how long a dead holder's row (and the leases nobody
 // took from it) is kept before a renewal clears it away.
@@ -107,7 +96,7 @@ func (db *DB) renewCards(ctx context.Context, holder string, until time.Time) (m
 		return nil, err
 	}
 	defer tx.Rollback()
-	if err := beat(ctx, tx, holder, until); err != nil {
+	if _, err := tx.ExecContext(ctx, beatSQL, holder, millis(until)); err != nil {
 		return nil, err
 	}
 	gone := millis(db.now().Add(-deadHolderMemory))

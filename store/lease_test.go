@@ -30,7 +30,10 @@ func TestFetchLeases(t *testing.T) {
 		t.Fatalf("%d orphaned links before any lease, want the new one", n)
 	}
 	claim := func(holder string, ttl time.Duration) bool {
-		ok, err := db.ClaimCard(ctx, card, holder, clk.Now().Add(ttl))
+		if err := db.Beat(ctx, holder, clk.Now().Add(ttl)); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := db.ClaimCard(ctx, card, holder)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,8 @@ type Store interface {
 	// The leases that keep one call sequence per LoginId across instances
 	// (see lease.go and store.ClaimCard).
 	CardOf(loginID string) store.Card
-	ClaimCard(ctx context.Context, card store.Card, holder string, until time.Time) (bool, error)
+	ClaimCard(ctx context.Context, card store.Card, holder string) (bool, error)
+	Beat(ctx context.Context, holder string, until time.Time) error
 	RenewCards(ctx context.Context, holder string, until time.Time) (map[store.Card]bool, error)
 	ReleaseCard(ctx context.Context, card store.Card, holder string) error
 	ReleaseCards(ctx context.Context, holder string) error
@@ -127,7 +128,11 @@ type Fetcher struct {
 	starting map[string]int
 	stopped  bool // Wait was called: no new goroutine may start
 	renewing bool // the lease renewer runs
-	wg       sync.WaitGroup
+	// beatUntil is when this process's heartbeat, which keeps its leases
+	// alive, runs out (see beat); beating serialises the beats.
+	beatUntil time.Time
+	beating   sync.Mutex
+	wg        sync.WaitGroup
 
 	// The jobs whose next step waits for its time (see schedule.go).
 	due         dueQueue
@@ -167,6 +172,9 @@ type job struct {
 	// attached: the card's links another instance received were attached
 	// once, at the first step (later ones come by cardWanted).
 	attached bool
+	// announce: a link asked for this fetch here (a redirect, Try again),
+	// which the card's holder elsewhere may not know of (see heldElsewhere).
+	announce bool
 	// accounts is the AccountsFilter of the fetch: every account any link
 	// chose in Connect's account selector, or nil (all) when a link chose none.
 	accounts []string
@@ -312,7 +320,7 @@ func (f *Fetcher) resumeOrphans(ctx context.Context) (int, error) {
 		n++
 	}
 	for _, fp := range order {
-		f.join(groups[fp].loginID, groups[fp].links)
+		f.join(groups[fp].loginID, groups[fp].links, false)
 	}
 	return n, nil
 }
@@ -368,12 +376,13 @@ func (f *Fetcher) startLink(linkID string, fetch int) {
 		}
 		return
 	}
-	f.join(loginID, []store.Link{link})
+	f.join(loginID, []store.Link{link}, true)
 }
 
 // join attaches links (all of the LoginId loginID) to the LoginId's running
-// fetch, or starts one for them.
-func (f *Fetcher) join(loginID string, links []store.Link) {
+// fetch, or starts one for them. announce: they asked for a fetch here (see
+// job.announce), rather than being resumed or attached for another instance.
+func (f *Fetcher) join(loginID string, links []store.Link, announce bool) {
 	fp := f.fingerprint(loginID)
 	f.mu.Lock()
 	if !f.acceptingLocked() {
@@ -399,6 +408,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 			}
 		}
 		f.jobs[fp] = j
+		j.announce = announce
 		for _, l := range links {
 			f.attachLocked(j, l, true)
 		}
@@ -418,6 +428,7 @@ func (f *Fetcher) join(loginID string, links []store.Link) {
 		return
 	}
 	var joined []string
+	j.announce = j.announce || announce
 	for _, l := range links {
 		if f.attachLocked(j, l, false) {
 			joined = append(joined, l.ID)

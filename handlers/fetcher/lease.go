@@ -56,15 +56,18 @@ func (f *Fetcher) leaseBeat() time.Duration { return f.leaseTTL() / 6 }
 // reports whether it does. false with a nil error: another instance runs
 // this card's fetch.
 func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
-	now := time.Now()
 	f.mu.Lock()
-	fresh := j.leaseUntil.After(now.Add(f.leaseHold() / 2))
+	fresh := j.leaseUntil.After(time.Now().Add(f.leaseHold() / 2))
 	f.mu.Unlock()
 	if fresh {
 		return true, nil // the renewer keeps it
 	}
-	until := now.Add(f.leaseHold())
-	ok, err := f.store.ClaimCard(context.WithoutCancel(ctx), j.card, f.holder, until)
+	ctx = context.WithoutCancel(ctx)
+	until, err := f.beat(ctx)
+	if err != nil {
+		return false, err
+	}
+	ok, err := f.store.ClaimCard(ctx, j.card, f.holder)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -76,6 +79,29 @@ func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 	}
 	f.mu.Unlock()
 	return true, nil
+}
+
+// beat makes sure this process's heartbeat is alive for a while yet before
+// a claim, and returns until when. The renewer keeps it so while this
+// process holds cards; a claim after a quiet spell beats first, one at a time
+// (claims would otherwise all write the same row at once).
+func (f *Fetcher) beat(ctx context.Context) (time.Time, error) {
+	f.beating.Lock()
+	defer f.beating.Unlock()
+	f.mu.Lock()
+	until := f.beatUntil
+	f.mu.Unlock()
+	if until.After(time.Now().Add(f.leaseHold() / 2)) {
+		return until, nil
+	}
+	until = time.Now().Add(f.leaseHold())
+	if err := f.store.Beat(ctx, f.holder, until); err != nil {
+		return time.Time{}, err
+	}
+	f.mu.Lock()
+	f.beatUntil = until
+	f.mu.Unlock()
+	return until, nil
 }
 
 // renewLeases renews every card this process holds, every leaseBeat, while
@@ -116,6 +142,7 @@ func (f *Fetcher) renewLeases() {
 			continue // the next tick tries again; a step re-claims its own
 		}
 		f.mu.Lock()
+		f.beatUntil = until
 		for _, j := range f.jobs {
 			switch {
 			case j.leaseUntil.IsZero() || j.done:
@@ -160,18 +187,27 @@ func (f *Fetcher) releaseLease(j *job) {
 // stop, after Wait. Another instance takes the fetches over at its next
 // sweep instead of when the leases run out.
 func (f *Fetcher) Release(ctx context.Context) error {
+	f.mu.Lock()
+	f.beatUntil = time.Time{}
+	f.mu.Unlock()
 	return f.store.ReleaseCards(ctx, f.holder)
 }
 
 // heldElsewhere ends a job whose card another instance holds: that one
-// fetches it, and is asked to attach this card's links (see cardWanted).
+// fetches it, and is asked to attach this card's links (see cardWanted)
+// when a link asked for the fetch here. Links this process resumed (it
+// found them orphaned) need no asking: they were stored before the holder
+// claimed the card, and its first step reads every link of the card.
 func (f *Fetcher) heldElsewhere(j *job) {
 	f.mu.Lock()
 	j.done = true
 	f.closeLocked(j)
 	f.wg.Done()
+	announce := j.announce
 	f.mu.Unlock()
-	f.store.WantCard(j.card)
+	if announce {
+		f.store.WantCard(j.card)
+	}
 }
 
 // cardWanted runs when another instance asks this one, the card's holder,
@@ -229,7 +265,7 @@ func (f *Fetcher) attachNewcomers(ctx context.Context, j *job) {
 	}
 	f.mu.Unlock()
 	if len(newcomers) > 0 {
-		f.join(loginID, newcomers)
+		f.join(loginID, newcomers, false)
 	}
 }
 
