@@ -191,9 +191,10 @@ func runLeases(ctx context.Context, l *log) func() {
 	for i := range *instances {
 		holder := "instance-" + strconv.Itoa(i)
 		db := dbs[i]
+		check(db.Beat(ctx, holder, now.Add(20*time.Second)))
 		for c := i; c < *cards; c += *instances {
 			card := db.CardOf(fmt.Sprintf("login-%d", c))
-			ok, err := db.ClaimCard(ctx, card, holder, now.Add(20*time.Second))
+			ok, err := db.ClaimCard(ctx, card, holder)
 			check(err)
 			if !ok {
 				panic("claim")
