@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -142,6 +143,24 @@ func replyJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = io.WriteString(w, body)
 }
 
+// instanceEnv is the environment of an app instance on the Postgres at
+// dbURL, calling f, with the shared secrets every instance needs; extra
+// adds to it.
+func (f *sharedFlinks) instanceEnv(dbURL string, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"DATABASE_URL":       dbURL,
+		"SESSION_SECRET":     strings.Repeat("s", 40),
+		"LOGINID_KEY":        strings.Repeat("k", 40),
+		"FLINKS_API_URL":     f.URL,
+		"FLINKS_CONNECT_URL": f.connect,
+		"FLINKS_API_KEY":     "api-key",
+		"FLINKS_SECRET_KEY":  "secret-key",
+		"RATE_LIMITS":        "off",
+	}
+	maps.Copy(env, extra)
+	return env
+}
+
 // pendingCards is how many cards have answered a 202.
 func (f *sharedFlinks) pendingCards() int {
 	f.mu.Lock()
@@ -170,18 +189,10 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 		links    = 50
 		sessions = 10
 	)
-	env := map[string]string{
-		"DATABASE_URL":         dbURL,
-		"SESSION_SECRET":       strings.Repeat("s", 40),
-		"LOGINID_KEY":          strings.Repeat("k", 40),
-		"FLINKS_API_URL":       fl.URL,
-		"FLINKS_CONNECT_URL":   fl.connect,
-		"FLINKS_API_KEY":       "api-key",
-		"FLINKS_SECRET_KEY":    "secret-key",
+	env := fl.instanceEnv(dbURL, map[string]string{
 		"FLINKS_POLL_INTERVAL": interval.String(),
 		"FETCH_LEASE":          lease.String(),
-		"RATE_LIMITS":          "off",
-	}
+	})
 	var apps []*appProcess
 	for range 3 {
 		apps = append(apps, startProcess(t, t.TempDir(), env))
@@ -389,18 +400,10 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 func TestWebhookAndStopOnAnotherInstanceEndTheFetch(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	fl := newSharedFlinks(t)
-	env := map[string]string{
-		"DATABASE_URL":          dbURL,
-		"SESSION_SECRET":        strings.Repeat("s", 40),
-		"LOGINID_KEY":           strings.Repeat("k", 40),
-		"FLINKS_API_URL":        fl.URL,
-		"FLINKS_CONNECT_URL":    fl.connect,
-		"FLINKS_API_KEY":        "api-key",
-		"FLINKS_SECRET_KEY":     "secret-key",
+	env := fl.instanceEnv(dbURL, map[string]string{
 		"FLINKS_POLL_INTERVAL":  "1h",
 		"FLINKS_WEBHOOK_SECRET": testWebhookSecret,
-		"RATE_LIMITS":           "off",
-	}
+	})
 	a := startProcess(t, t.TempDir(), env)
 	b := startProcess(t, t.TempDir(), env)
 	browser := newHTTPBrowser(t)
