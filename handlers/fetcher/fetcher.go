@@ -164,11 +164,12 @@ type job struct {
 	done                     bool                   // FetchCached returned; outcomes are being written
 	snap                     *store.Snapshot        // set when done and the fetch succeeded
 	pushed                   *flinks.AccountsDetail // the data a webhook brought while the fetch ran
-	// card is the LoginId's lease; leaseUntil is when this process's lease
-	// of it ends (zero: not claimed), lost that another instance took it.
-	card       store.Card
-	leaseUntil time.Time
-	lost       bool
+	// card is the LoginId's lease; leased: this process claimed it (it
+	// lives as long as the process's heartbeat, see beat), lost: another
+	// instance took it since.
+	card   store.Card
+	leased bool
+	lost   bool
 	// attached: the card's links another instance received were attached
 	// once, at the first step (later ones come by cardWanted).
 	attached bool

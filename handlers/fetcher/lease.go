@@ -21,9 +21,9 @@ const DefaultLeaseTTL = 30 * time.Second
 // over (this process was too late) stops without touching its links. A
 // finished job gives its card back. With a shared database (Postgres),
 // another goroutine sweeps for unfinished links whose card nobody holds
-// (their instance died or stopped) and fetches them here; and each step
-// attaches the card's links that another instance received while this one
-// fetched it.
+// (their instance died or stopped) and fetches them here; and a fetch
+// attaches the card's links that another instance received: those stored
+// before its first step, and those it is asked for (cardWanted).
 //
 // The times, as fractions of the lease time L (FETCH_LEASE): a claim or a
 // renewal holds the cards for 2L/3; renewals come every L/6, so a live holder
@@ -57,14 +57,13 @@ func (f *Fetcher) leaseBeat() time.Duration { return f.leaseTTL() / 6 }
 // this card's fetch.
 func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 	f.mu.Lock()
-	fresh := j.leaseUntil.After(time.Now().Add(f.leaseHold() / 2))
+	fresh := j.leased && f.beatFreshLocked()
 	f.mu.Unlock()
 	if fresh {
 		return true, nil // the renewer keeps it
 	}
 	ctx = context.WithoutCancel(ctx)
-	until, err := f.beat(ctx)
-	if err != nil {
+	if err := f.beat(ctx); err != nil {
 		return false, err
 	}
 	ok, err := f.store.ClaimCard(ctx, j.card, f.holder)
@@ -72,7 +71,7 @@ func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 		return false, err
 	}
 	f.mu.Lock()
-	j.leaseUntil = until
+	j.leased = true
 	if !f.renewing && f.base.Err() == nil {
 		f.renewing = true
 		go f.renewLeases()
@@ -82,26 +81,32 @@ func (f *Fetcher) holdLease(ctx context.Context, j *job) (bool, error) {
 }
 
 // beat makes sure this process's heartbeat is alive for a while yet before
-// a claim, and returns until when. The renewer keeps it so while this
-// process holds cards; a claim after a quiet spell beats first, one at a time
-// (claims would otherwise all write the same row at once).
-func (f *Fetcher) beat(ctx context.Context) (time.Time, error) {
+// a claim. The renewer keeps it so while this process holds cards; a claim
+// after a quiet spell beats first, one at a time (claims would otherwise all
+// write the same row at once).
+func (f *Fetcher) beat(ctx context.Context) error {
 	f.beating.Lock()
 	defer f.beating.Unlock()
 	f.mu.Lock()
-	until := f.beatUntil
+	fresh := f.beatFreshLocked()
 	f.mu.Unlock()
-	if until.After(time.Now().Add(f.leaseHold() / 2)) {
-		return until, nil
+	if fresh {
+		return nil
 	}
-	until = time.Now().Add(f.leaseHold())
+	until := time.Now().Add(f.leaseHold())
 	if err := f.store.Beat(ctx, f.holder, until); err != nil {
-		return time.Time{}, err
+		return err
 	}
 	f.mu.Lock()
 	f.beatUntil = until
 	f.mu.Unlock()
-	return until, nil
+	return nil
+}
+
+// beatFreshLocked reports whether the heartbeat has more than half its hold
+// to run (the renewer keeps it so); f.mu must be held.
+func (f *Fetcher) beatFreshLocked() bool {
+	return f.beatUntil.After(time.Now().Add(f.leaseHold() / 2))
 }
 
 // renewLeases renews every card this process holds, every leaseBeat, while
@@ -123,7 +128,7 @@ func (f *Fetcher) renewLeases() {
 		f.mu.Lock()
 		holding := 0
 		for _, j := range f.jobs {
-			if !j.leaseUntil.IsZero() {
+			if j.leased {
 				holding++
 			}
 		}
@@ -144,11 +149,7 @@ func (f *Fetcher) renewLeases() {
 		f.mu.Lock()
 		f.beatUntil = until
 		for _, j := range f.jobs {
-			switch {
-			case j.leaseUntil.IsZero() || j.done:
-			case held[j.card]:
-				j.leaseUntil = until
-			default:
+			if j.leased && !j.done && !held[j.card] {
 				f.log.Warn("fetch: another instance took this card's fetch over", "links", len(j.members))
 				j.lost = true
 				f.cancelLocked(j)
@@ -169,8 +170,8 @@ func (f *Fetcher) renewLeases() {
 // releaseLease gives the job's card back: its fetch ended here.
 func (f *Fetcher) releaseLease(j *job) {
 	f.mu.Lock()
-	held := !j.leaseUntil.IsZero() && !j.lost
-	j.leaseUntil = time.Time{}
+	held := j.leased && !j.lost
+	j.leased = false
 	if newer := f.jobs[j.fp]; newer != nil && newer != j {
 		held = false // a newer fetch of the card ("Try again") runs on this lease
 	}

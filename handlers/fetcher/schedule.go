@@ -153,7 +153,7 @@ func (f *Fetcher) Health() Health {
 	defer f.mu.Unlock()
 	h := Health{Fetches: len(f.jobs)}
 	for _, j := range f.jobs {
-		if !j.leaseUntil.IsZero() && !j.lost {
+		if j.leased && !j.lost {
 			h.Leases++
 		}
 	}
